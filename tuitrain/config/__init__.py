@@ -1,0 +1,1 @@
+"""Presets: validated training setups. Importing this package never imports torch."""

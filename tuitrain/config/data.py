@@ -1,0 +1,170 @@
+"""The `data` section: which images, how they are split, batched and normalized."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from tuitrain.config.base import Section, rule_error
+
+Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class ComputedNorm(Section):
+    """Per-channel mean and std measured on the training set (before augmentation)."""
+
+    kind: Literal["computed"] = "computed"
+
+
+class GivenNorm(Section):
+    """Per-channel mean and std given in the preset, on the 0..1 pixel scale."""
+
+    kind: Literal["given"] = "given"
+    mean: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(min_length=1, max_length=4)
+    std: list[Annotated[float, Field(gt=0.0, le=1.0)]] = Field(min_length=1, max_length=4)
+
+    @model_validator(mode="after")
+    def _same_length(self) -> GivenNorm:
+        if len(self.mean) != len(self.std):
+            raise rule_error(
+                ("std",), self.std, "needs one value per channel, as many as mean", "length"
+            )
+        return self
+
+
+class NoNorm(Section):
+    """Raw pixels scaled to 0..1, nothing subtracted: useful to see why normalization matters."""
+
+    kind: Literal["none"] = "none"
+
+
+Normalize = Annotated[ComputedNorm | GivenNorm | NoNorm, Field(discriminator="kind")]
+
+
+class DataCommon(Section):
+    batch_size: Annotated[int, Field(ge=1, le=65536)] = 128
+    """Images per training step. A power of two is recommended."""
+    eval_batch_size: Annotated[int, Field(ge=1, le=65536)] | None = None
+    """Images per validation step; defaults to twice batch_size."""
+    shuffle: bool = True
+    """Reshuffle the training set every epoch (minibatch SGD assumes it)."""
+    drop_last: bool = False
+    """Drop the last, smaller batch of each epoch."""
+    train_subset: PositiveInt | None = None
+    """Use only the first N training images (after the split): handy for quick tests."""
+    val_subset: PositiveInt | None = None
+    """Use only the first N validation images."""
+    workers: Annotated[int, Field(ge=0, le=256)] | Literal["auto"] = "auto"
+    """Loader worker processes for the streaming path ('auto': one per core)."""
+    loader: Literal["auto", "memory", "stream"] = "auto"
+    """'memory' keeps the dataset on the device as uint8; 'stream' uses a DataLoader."""
+    normalize: Normalize = ComputedNorm()
+    """Input normalization: computed from the training set, given, or none."""
+
+
+class ShapesData(DataCommon):
+    """The embedded dataset: procedurally drawn shapes, no download."""
+
+    kind: Literal["shapes"] = "shapes"
+    size: Annotated[int, Field(ge=20, le=1_000_000)] = 10_000
+    """Number of images to draw, before the validation split."""
+    image_size: Annotated[int, Field(ge=16, le=128)] = 32
+    seed: Annotated[int, Field(ge=0)] = 0
+    """Seed of the drawing; fixed apart from train.seed so runs compare on the same images."""
+    noise: Annotated[float, Field(ge=0.0, le=1.0)] = 0.08
+    """Standard deviation of the pixel noise, on the 0..1 scale."""
+    clutter: Annotated[int, Field(ge=0, le=16)] = 3
+    """Distracting strokes drawn behind each shape."""
+    val_split: Fraction = 0.2
+    """Fraction of the images held out for validation."""
+
+
+class TorchvisionData(DataCommon):
+    root: Path = Path("data")
+    """Folder holding the dataset (downloaded there when download is true)."""
+    download: bool = False
+    """Download the dataset into root when it is missing."""
+    val_split: Fraction = 0.0
+    """0 validates on the official test split; above 0 holds out that fraction of training."""
+
+    @field_validator("root")
+    @classmethod
+    def _expand(cls, root: Path) -> Path:
+        return root.expanduser()
+
+    @model_validator(mode="after")
+    def _root_exists(self) -> TorchvisionData:
+        if not self.download and not self.root.is_dir():
+            raise rule_error(
+                ("root",),
+                str(self.root),
+                f"dataset folder {self.root} does not exist; "
+                "set data.download: true to fetch it, or point root at it",
+                "missing_root",
+            )
+        return self
+
+
+class Cifar10Data(TorchvisionData):
+    kind: Literal["cifar10"] = "cifar10"
+
+
+class Cifar100Data(TorchvisionData):
+    kind: Literal["cifar100"] = "cifar100"
+
+
+class MnistData(TorchvisionData):
+    kind: Literal["mnist"] = "mnist"
+
+
+class FashionMnistData(TorchvisionData):
+    kind: Literal["fashion_mnist"] = "fashion_mnist"
+
+
+class ImageFolderData(DataCommon):
+    """Any folder of class sub-folders (root/cat/*.png, root/dog/*.jpg, ...)."""
+
+    kind: Literal["imagefolder"] = "imagefolder"
+    root: Path
+    """Folder with one sub-folder of images per class."""
+    val_root: Path | None = None
+    """Optional folder of validation images with the same class sub-folders."""
+    val_split: Fraction = 0.1
+    """Fraction of root held out for validation when val_root is not given."""
+    image_size: Annotated[int, Field(ge=8, le=512)] = 32
+    """Images are resized to this square size."""
+    channels: Literal[1, 3] = 3
+    """1 converts to grayscale, 3 to RGB."""
+
+    @field_validator("root", "val_root")
+    @classmethod
+    def _expand(cls, root: Path | None) -> Path | None:
+        return root.expanduser() if root is not None else None
+
+    @model_validator(mode="after")
+    def _roots_exist(self) -> ImageFolderData:
+        for key in ("root", "val_root"):
+            path = getattr(self, key)
+            if path is not None and not path.is_dir():
+                raise rule_error(
+                    (key,), str(path), f"image folder {path} does not exist", "missing_root"
+                )
+        return self
+
+
+Data = Annotated[
+    ShapesData | Cifar10Data | Cifar100Data | MnistData | FashionMnistData | ImageFolderData,
+    Field(discriminator="kind"),
+]
+
+
+def has_validation(data: ShapesData | TorchvisionData | ImageFolderData) -> bool:
+    """Whether the data section yields a validation set."""
+    if isinstance(data, TorchvisionData):
+        return True  # the official test split when val_split is 0
+    if isinstance(data, ImageFolderData) and data.val_root is not None:
+        return True
+    return data.val_split > 0

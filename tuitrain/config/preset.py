@@ -1,0 +1,126 @@
+"""The whole preset, and the rules that tie its sections together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+from tuitrain.config.augment import Augment
+from tuitrain.config.base import Section, rule_error
+from tuitrain.config.data import Data, ShapesData, has_validation
+from tuitrain.config.model import CnnModel, Model
+from tuitrain.config.optim import (
+    AdamOptim,
+    Optim,
+    PlateauSchedule,
+    Schedule,
+    SgdOptim,
+    WarmupCosineSchedule,
+)
+from tuitrain.config.train import Control, Train
+
+
+@dataclass(frozen=True)
+class Advice:
+    """A non-fatal remark about a preset, placed at a key."""
+
+    loc: tuple[str | int, ...]
+    message: str
+
+
+class Preset(Section):
+    """A training setup: data, model, optimizer, schedule, augmentation, loop and controls."""
+
+    description: Annotated[str, Field(max_length=200, pattern=r"^[^\n]*$")] = ""
+    """One line shown by `tuitrain presets`."""
+    extends: str | None = None
+    """A bundled preset name or a path; this file then holds only what differs."""
+    data: Data = ShapesData()
+    model: Model = CnnModel()
+    optim: Optim = SgdOptim()
+    schedule: Schedule = PlateauSchedule()
+    augment: Augment = Augment()
+    train: Train = Train()
+    control: Control = Control()
+
+    @model_validator(mode="after")
+    def _sections_agree(self) -> Preset:
+        _check_validation_needs(self)
+        _check_schedule_fits_run(self)
+        _check_precision_fits_device(self)
+        return self
+
+    def best_monitor(self) -> str:
+        """The metric that picks the best checkpoint, resolving 'auto'."""
+        monitor = self.train.checkpoint.monitor
+        if monitor != "auto":
+            return monitor
+        return "val_acc" if has_validation(self.data) else "train_acc"
+
+    def advice(self) -> list[Advice]:
+        """Remarks worth printing that do not make the preset invalid."""
+        notes: list[Advice] = []
+        size = self.data.batch_size
+        if size & (size - 1):
+            notes.append(
+                Advice(
+                    ("data", "batch_size"),
+                    f"{size} is not a power of two; 64, 128 or 256 usually run faster on GPUs",
+                )
+            )
+        if isinstance(self.optim, AdamOptim) and self.optim.lr > 0.01:
+            notes.append(
+                Advice(
+                    ("optim", "lr"),
+                    f"{self.optim.lr:g} is high for Adam; 3e-4 to 1e-3 is the usual range",
+                )
+            )
+        return notes
+
+
+def _check_validation_needs(preset: Preset) -> None:
+    if has_validation(preset.data):
+        return
+    wants: list[tuple[tuple[str, ...], Any]] = []
+    if isinstance(preset.schedule, PlateauSchedule) and preset.schedule.monitor.startswith("val"):
+        wants.append((("schedule", "monitor"), preset.schedule.monitor))
+    stopping = preset.train.early_stopping
+    if stopping is not None and stopping.monitor.startswith("val"):
+        wants.append((("train", "early_stopping", "monitor"), stopping.monitor))
+    if preset.train.checkpoint.monitor.startswith("val"):
+        wants.append((("train", "checkpoint", "monitor"), preset.train.checkpoint.monitor))
+    if preset.train.val_every_steps is not None:
+        wants.append((("train", "val_every_steps"), preset.train.val_every_steps))
+    if wants:
+        loc, value = wants[0]
+        raise rule_error(
+            loc,
+            value,
+            "needs validation data, and data.val_split is 0; set data.val_split "
+            "(0.1 is usual) or monitor a train_ metric",
+            "needs_validation",
+        )
+
+
+def _check_schedule_fits_run(preset: Preset) -> None:
+    schedule = preset.schedule
+    epochs = preset.train.epochs
+    if isinstance(schedule, WarmupCosineSchedule) and schedule.warmup_epochs >= epochs:
+        raise rule_error(
+            ("schedule", "warmup_epochs"),
+            schedule.warmup_epochs,
+            f"warmup must be shorter than the run (train.epochs is {epochs})",
+            "warmup_too_long",
+        )
+
+
+def _check_precision_fits_device(preset: Preset) -> None:
+    if preset.train.precision == "fp16" and preset.train.device == "cpu":
+        raise rule_error(
+            ("train", "precision"),
+            "fp16",
+            "fp16 needs a CUDA device; use bf16 or fp32 on the CPU",
+            "precision_device",
+        )

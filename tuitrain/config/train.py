@@ -1,0 +1,88 @@
+"""The `train` and `control` sections: how long, on what, how often to report, and the hotkeys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from tuitrain.config.base import Section
+
+Monitor = Literal["val_loss", "val_acc", "train_loss", "train_acc"]
+
+
+class Report(Section):
+    """How often progress is sent to the monitor, the log and the printer."""
+
+    seconds: Annotated[float, Field(gt=0.0, le=3600.0)] = 0.1
+    """At most one progress report per this many seconds."""
+    steps: Annotated[int, Field(ge=1)] | None = None
+    """Also report every N steps, whatever the time."""
+
+
+class EarlyStopping(Section):
+    """Stop when the monitored metric has not improved for patience validations."""
+
+    monitor: Monitor = "val_loss"
+    patience: Annotated[int, Field(ge=1, le=10_000)] = 5
+    min_delta: Annotated[float, Field(ge=0.0)] = 0.0
+
+
+class NanPolicy(Section):
+    """What happens when the loss becomes NaN or infinite."""
+
+    policy: Literal["rollback", "stop"] = "rollback"
+    """rollback: restore the last good state, lower the learning rate and go on; stop: fail."""
+    max_rollbacks: Annotated[int, Field(ge=0, le=100)] = 3
+    lr_factor: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    """The learning rate is multiplied by this on every roll-back."""
+
+
+class Diagnose(Section):
+    """Warnings about the shape of the learning curves."""
+
+    overfit_patience: Annotated[int, Field(ge=1, le=1000)] = 3
+    """Warn when validation loss rose this many validations in a row while training loss fell."""
+    underfit_epochs: Annotated[int, Field(ge=1, le=1000)] = 3
+    """Warn when, after this many epochs, training accuracy is still near chance."""
+
+
+class Checkpointing(Section):
+    every_epochs: Annotated[int, Field(ge=1)] = 1
+    """Save the last checkpoint every N epochs (also on stop, signals and the s key)."""
+    monitor: Literal["auto"] | Monitor = "auto"
+    """Metric that picks the best checkpoint; auto: val_acc, or train_acc without validation."""
+    keep_best: bool = True
+
+
+class Train(Section):
+    epochs: Annotated[int, Field(ge=1, le=100_000)] = 10
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    device: Annotated[str, Field(pattern=r"^(auto|cpu|cuda|cuda:\d{1,2})$")] = "auto"
+    """auto picks CUDA when present; or cpu, cuda, cuda:N."""
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    """auto: bf16 autocast on GPUs that support it, fp32 on CPU."""
+    channels_last: Literal["auto"] | bool = "auto"
+    """auto: channels_last memory format on CUDA."""
+    compile: bool = False
+    """torch.compile the model (slow to start; helps long GPU runs)."""
+    grad_clip: Annotated[float, Field(gt=0.0)] | None = None
+    """Clip the gradient norm to this value."""
+    label_smoothing: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    val_every_epochs: Annotated[int, Field(ge=1)] = 1
+    val_every_steps: Annotated[int, Field(ge=1)] | None = None
+    """Also validate every N steps within an epoch."""
+    report: Report = Report()
+    early_stopping: EarlyStopping | None = None
+    nan: NanPolicy = NanPolicy()
+    diagnose: Diagnose = Diagnose()
+    checkpoint: Checkpointing = Checkpointing()
+
+
+class Control(Section):
+    lr_factor: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    """The lower-LR key multiplies the rate by this; the raise key divides by it."""
+    refresh_hz: Annotated[float, Field(gt=0.0, le=10.0)] = 4.0
+    """How often the monitor redraws its plots."""
+    confirm_quit: bool = True
+    """Ask before quitting while training runs."""
