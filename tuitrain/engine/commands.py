@@ -113,7 +113,8 @@ def command_from_dict(data: dict[str, Any]) -> Command:
     cls = COMMAND_TYPES.get(name) if isinstance(name, str) else None
     if cls is None:
         raise ValueError(f"unknown command {name!r}; known: {', '.join(sorted(COMMAND_TYPES))}")
-    args = data.get("args") or {}
+    args = data.get("args")
+    args = {} if args is None else args
     if not isinstance(args, dict):
         raise ValueError("args must be a JSON object")
     extra = {}

@@ -1,0 +1,61 @@
+from tuitrain.config.train import Diagnose
+from tuitrain.engine.diagnosis import CurveDoctor, EpochMetrics
+from tuitrain.engine.tracking import Best
+
+
+def feed(doctor: CurveDoctor, rows: list[tuple[float, float, float | None]]) -> list[str | None]:
+    return [
+        doctor.update(EpochMetrics(train_loss=t, train_acc=a, val_loss=v, val_acc=a - 0.1))
+        for t, a, v in rows
+    ]
+
+
+def test_rising_validation_loss_with_falling_training_loss_is_overfitting() -> None:
+    doctor = CurveDoctor(Diagnose(overfit_patience=2), num_classes=10)
+    messages = feed(doctor, [(1.0, 0.6, 1.0), (0.8, 0.7, 0.9), (0.6, 0.8, 1.0), (0.4, 0.9, 1.1)])
+    assert messages[:3] == [None, None, None]
+    assert messages[3] is not None and messages[3].startswith("overfitting")
+    assert doctor.verdict == "overfitting"
+
+
+def test_a_warning_is_given_once_per_onset() -> None:
+    doctor = CurveDoctor(Diagnose(overfit_patience=1), num_classes=10)
+    messages = feed(doctor, [(1.0, 0.6, 1.0), (0.8, 0.7, 1.1), (0.6, 0.8, 1.2)])
+    assert [m is not None for m in messages] == [False, True, False]
+
+
+def test_improving_curves_are_ok() -> None:
+    doctor = CurveDoctor(Diagnose(), num_classes=10)
+    assert (
+        feed(doctor, [(2.0 - i * 0.2, 0.3 + i * 0.1, 2.0 - i * 0.2) for i in range(6)])
+        == [None] * 6
+    )
+    assert doctor.verdict == "ok"
+
+
+def test_accuracy_stuck_near_chance_is_underfitting() -> None:
+    doctor = CurveDoctor(Diagnose(underfit_epochs=2), num_classes=10)
+    messages = feed(doctor, [(2.3, 0.11, 2.3), (2.3, 0.11, 2.3), (2.3, 0.115, 2.3)])
+    assert messages[2] is not None and messages[2].startswith("underfitting")
+
+
+def test_state_round_trip() -> None:
+    doctor = CurveDoctor(Diagnose(), num_classes=10)
+    feed(doctor, [(1.0, 0.5, 1.0)])
+    other = CurveDoctor(Diagnose(), num_classes=10)
+    other.load_state_dict(doctor.state_dict())
+    assert other.history == doctor.history
+
+
+def test_best_prefers_higher_accuracy_and_lower_loss_and_never_nan() -> None:
+    acc, loss = Best("val_acc"), Best("val_loss")
+    assert [acc.update(v) for v in (0.5, float("nan"), 0.4, 0.6)] == [True, False, False, True]
+    assert [loss.update(v) for v in (1.0, 0.9, float("nan"), 2.0)] == [True, True, False, False]
+    assert acc.value == 0.6 and loss.value == 0.9 and loss.since_best == 2
+
+
+def test_best_min_delta_counts_stale_validations() -> None:
+    best = Best("val_loss", min_delta=0.1)
+    for value in (1.0, 0.95, 0.93):
+        best.update(value)
+    assert best.value == 1.0 and best.since_best == 2

@@ -1,0 +1,94 @@
+"""The complete training state: what a checkpoint holds and what a NaN roll-back restores.
+
+Everything here must load with `torch.load(weights_only=True)`: tensors, numbers, strings,
+lists, tuples and dicts only; no pickled objects.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+if TYPE_CHECKING:
+    from tuitrain.engine.build import Parts
+
+FORMAT = "tuitrain-checkpoint"
+VERSION = 1
+
+
+@dataclass
+class Progress:
+    """Where the loop is. `batch` counts the batches done in the 0-based `epoch`."""
+
+    epoch: int = 0
+    batch: int = 0
+    step: int = 0
+    elapsed: float = 0.0
+    best: float | None = None
+    rollbacks: int = 0
+
+
+def capture_rng() -> dict[str, Any]:
+    np_state = np.random.get_state()
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": [np_state[0], np_state[1].tolist(), *np_state[2:]],
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng(state: dict[str, Any]) -> None:
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def capture_state(parts: Parts, progress: Progress, extra: dict[str, Any]) -> dict[str, Any]:
+    """A reference to the live state (tensors shared with the model); copy it to keep it."""
+    data = parts.data
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": parts.model.state_dict(),
+        "optimizer": parts.optimizer.state_dict(),
+        "lr": parts.lr.state_dict(),
+        "scaler": parts.scaler.state_dict() if parts.scaler is not None else None,
+        "progress": asdict(progress),
+        "rng": capture_rng(),
+        "stats": {"mean": list(data.mean), "std": list(data.std)},
+        **extra,
+    }
+
+
+def restore_state(parts: Parts, state: dict[str, Any]) -> Progress:
+    parts.model.load_state_dict(state["model"])
+    parts.optimizer.load_state_dict(state["optimizer"])
+    parts.lr.load_state_dict(state["lr"])
+    if parts.scaler is not None and state.get("scaler") is not None:
+        parts.scaler.load_state_dict(state["scaler"])
+    restore_rng(state["rng"])
+    return Progress(**state["progress"])
+
+
+def detached_copy(value: Any) -> Any:
+    """A deep copy on the CPU, so later training steps cannot change it."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: detached_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [detached_copy(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(detached_copy(v) for v in value)
+    return value

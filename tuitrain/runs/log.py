@@ -1,0 +1,125 @@
+"""The run log: a consumer that writes every event to the run directory as it happens."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+from typing import Any
+
+from tuitrain.engine import events as ev
+from tuitrain.runs.rundir import RunDirectory
+from tuitrain.runs.status import this_process, write_status
+
+METRIC_COLUMNS = (
+    "epoch",
+    "step",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "lr",
+    "epoch_s",
+    "images_per_s",
+    "elapsed_s",
+)
+
+_FINAL = {"completed", "early_stopped", "stopped", "interrupted"}
+
+
+class RunLog:
+    """events.jsonl (one line per event, flushed at once), metrics.csv and status.json."""
+
+    def __init__(self, run: RunDirectory, *, preset_name: str, epochs: int) -> None:
+        self.run = run
+        self._lock = threading.Lock()
+        self._events = open(run.events_path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self._offset = self._events.tell()
+        new_metrics = not run.metrics_path.exists()
+        self._metrics = open(run.metrics_path, "a", encoding="utf-8", newline="")  # noqa: SIM115
+        if new_metrics:
+            self._write_metrics_row(METRIC_COLUMNS)
+        self.status: dict[str, Any] = {
+            "status": "starting",
+            **this_process(),
+            "started": time.time(),
+            "preset_name": preset_name,
+            "epoch": 0,
+            "epochs": epochs,
+            "step": 0,
+            "best_metric": None,
+            "best_value": None,
+            "control": None,
+        }
+        self._write_status()
+
+    @property
+    def offset(self) -> int:
+        """Bytes of events.jsonl that hold complete events."""
+        with self._lock:
+            return self._offset
+
+    def __call__(self, event: ev.Event) -> None:
+        line = event.to_json() + "\n"
+        with self._lock:
+            self._events.write(line)
+            self._events.flush()
+            self._offset = self._events.tell()
+        if isinstance(event, ev.EpochEnded):
+            self._on_epoch(event)
+        changes = _status_changes(event)
+        if changes:
+            self.status.update(changes)
+            self._write_status()
+
+    def set_control(self, socket_path: str | None) -> None:
+        self.status["control"] = socket_path
+        self._write_status()
+
+    def close(self) -> None:
+        with self._lock:
+            self._events.close()
+        self._metrics.close()
+
+    def _on_epoch(self, event: ev.EpochEnded) -> None:
+        row = [getattr(event, column) for column in METRIC_COLUMNS]
+        self._write_metrics_row(["" if v is None else v for v in row])
+
+    def _write_metrics_row(self, row: Any) -> None:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(row)
+        self._metrics.write(buffer.getvalue())
+        self._metrics.flush()
+
+    def _write_status(self) -> None:
+        self.status["updated"] = time.time()
+        write_status(self.run.path, self.status)
+
+
+def _status_changes(event: ev.Event) -> dict[str, Any]:
+    if isinstance(event, (ev.RunStarted, ev.Resumed, ev.RunResumed)):
+        return {"status": "running", "step": event.step}
+    if isinstance(event, ev.Paused):
+        return {"status": "paused", "step": event.step}
+    if isinstance(event, ev.EpochEnded):
+        return {
+            "epoch": event.epoch,
+            "step": event.step,
+            "best_metric": event.best_metric,
+            "best_value": event.best_value,
+            "train_loss": event.train_loss,
+            "val_acc": event.val_acc,
+            "elapsed_s": event.elapsed_s,
+        }
+    if isinstance(event, ev.Finished):
+        status = event.status if event.status in _FINAL else "stopped"
+        return {
+            "status": status,
+            "step": event.step,
+            "elapsed_s": event.elapsed_s,
+            "ended": event.time,
+        }
+    if isinstance(event, ev.Failed):
+        return {"status": "failed", "error": event.message, "ended": event.time}
+    return {}

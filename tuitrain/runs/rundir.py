@@ -1,0 +1,92 @@
+"""A run directory: created exclusively, holding the preset, the logs and the checkpoints."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from tuitrain.errors import UserError
+from tuitrain.runs.atomic import atomic_write_text
+from tuitrain.runs.checkpoint import BEST, LAST, PREVIOUS, save_checkpoint
+
+EVENTS = "events.jsonl"
+METRICS = "metrics.csv"
+PRESET = "preset.yaml"
+CHECKPOINTS = "checkpoints"
+SOCKET = "control.sock"
+
+
+def safe_name(name: str) -> str:
+    """A name fit for a directory: letters, digits, dot, dash and underscore."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+    return cleaned[:60] or "run"
+
+
+class RunDirectory:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def create(cls, runs_dir: Path, name: str, *, now: float | None = None) -> RunDirectory:
+        """A new directory `<YYYYmmdd-HHMMSS>-<name>`; mkdir is exclusive, so two runs started
+        in the same second get different directories (a numbered suffix) and never race."""
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+        base = f"{stamp}-{safe_name(name)}"
+        try:
+            runs_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(
+                f"cannot create the runs directory {runs_dir}: {exc.strerror}"
+            ) from None
+        for attempt in range(1, 1000):
+            path = runs_dir / (base if attempt == 1 else f"{base}-{attempt}")
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise UserError(f"cannot create the run directory {path}: {exc.strerror}") from None
+            (path / CHECKPOINTS).mkdir()
+            return cls(path)
+        raise UserError(f"too many runs named {base} in {runs_dir}")
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def events_path(self) -> Path:
+        return self.path / EVENTS
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / METRICS
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / CHECKPOINTS
+
+    def write_preset(self, text: str) -> None:
+        atomic_write_text(self.path / PRESET, text)
+
+    def save(self, state: dict[str, Any], reason: str, *, best: bool = False) -> str:
+        """Write a checkpoint (the trainer's CheckpointSink). The last two generations of
+        last.pt are kept, so a checkpoint found broken at resume has a fallback."""
+        self.checkpoints.mkdir(exist_ok=True)
+        if best:
+            path = self.checkpoints / BEST
+            save_checkpoint(state, path)
+        else:
+            path = self.checkpoints / LAST
+            save_checkpoint(state, path, keep_previous=self.checkpoints / PREVIOUS)
+        return str(path)
+
+    def remove_temporary_files(self) -> list[Path]:
+        """Delete half-written checkpoint files left by a process killed while saving."""
+        removed = []
+        for temp in self.checkpoints.glob(".*.tmp"):
+            temp.unlink(missing_ok=True)
+            removed.append(temp)
+        return removed

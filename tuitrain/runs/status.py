@@ -1,0 +1,71 @@
+"""status.json: a run's one-glance summary, and whether the process behind it still lives."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from tuitrain.runs.atomic import atomic_write_text
+
+STATUS_FILE = "status.json"
+LIVE = frozenset({"running", "paused", "starting"})
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """When the process started (clock ticks since boot), to tell a reused pid from ours."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses; fields resume after the last ')'.
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return int(fields[19]) if len(fields) > 19 else None
+
+
+def this_process() -> dict[str, Any]:
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "pid_started": process_start_ticks(os.getpid()),
+    }
+
+
+def process_alive(status: dict[str, Any]) -> bool:
+    """Whether the process that wrote `status` is still running (judged on this host only)."""
+    pid = status.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    if status.get("host") not in (None, socket.gethostname()):
+        return True  # another machine's run: we cannot tell, so trust what it said
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, owned by someone else
+    started = status.get("pid_started")
+    return started is None or process_start_ticks(pid) == started
+
+
+def read_status(run_dir: Path) -> dict[str, Any]:
+    """status.json as written, with `status` corrected to 'interrupted' for a dead process."""
+    try:
+        status = json.loads((run_dir / STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return {"status": "unknown"}
+    if not isinstance(status, dict):
+        return {"status": "unknown"}
+    if status.get("status") in LIVE and not process_alive(status):
+        status = {**status, "status": "interrupted", "died": True}
+    return status
+
+
+def write_status(run_dir: Path, status: dict[str, Any]) -> None:
+    finite = {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in status.items()
+    }
+    atomic_write_text(run_dir / STATUS_FILE, json.dumps(finite, indent=2) + "\n")
