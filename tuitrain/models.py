@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from tuitrain.config.model import CnnModel, FastModel, ModelCommon, ResNet18Model
+from tuitrain.config.model import CnnModel, FastModel, Model, ModelCommon, ResNet18Model
 from tuitrain.layers import (
     Classifier,
     Head,
@@ -23,9 +23,7 @@ FAST_LOGIT_SCALE = 1 / 9
 """The speed-run net's fixed scale on the logits (it acts like a lower rate for the head)."""
 
 
-def build_model(
-    cfg: ModelCommon, *, in_channels: int, num_classes: int, image_size: int
-) -> nn.Module:
+def build_model(cfg: Model, *, in_channels: int, num_classes: int, image_size: int) -> nn.Module:
     """The preset's network, initialized, on the CPU."""
     if isinstance(cfg, CnnModel):
         return _cnn(cfg, in_channels, num_classes, image_size)
