@@ -1,0 +1,267 @@
+"""MonitorApp: the live monitor. Events come in through the link, keys go out as commands.
+
+Threading: the link calls `emit` on its own thread. `emit` only appends to the Inbox and, at
+most once until the UI catches up, posts an EventsWaiting message (post_message is safe from
+any thread). The UI drains the inbox into the RunHistory and redraws on a timer at
+control.refresh_hz, and only when something changed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer
+
+from tuitrain.config.train import Control
+from tuitrain.engine import commands as cmd
+from tuitrain.engine import events as ev
+from tuitrain.ui.history import RunHistory
+from tuitrain.ui.inbox import Inbox
+from tuitrain.ui.keys import MONITOR_KEYS, KeyAction, normalize, read_keymap
+from tuitrain.ui.link import RunLink
+from tuitrain.ui.messages import EventsWaiting
+from tuitrain.ui.outcome import exit_status
+from tuitrain.ui.screens import ConfirmQuit, HelpScreen
+from tuitrain.ui.widgets.bars import FailureBanner, NoticeLine, StatusBar
+from tuitrain.ui.widgets.base import HistoryView
+from tuitrain.ui.widgets.event_log import EventLog
+from tuitrain.ui.widgets.learning_rate import LrPanel
+from tuitrain.ui.widgets.plots import CurvePlot, HistoryPlot
+from tuitrain.ui.widgets.progress import ProgressPanel
+from tuitrain.ui.widgets.run_info import RunPanel
+from tuitrain.ui.widgets.trends import TrendsPanel
+
+STOP_TIMEOUT_S = 10.0
+"""How long `q` waits for the run to confirm it stopped before the monitor exits anyway."""
+
+
+class MonitorApp(App[int]):
+    CSS_PATH = "monitor.tcss"
+    TITLE = "tuitrain"
+    ENABLE_COMMAND_PALETTE = False
+    HORIZONTAL_BREAKPOINTS: ClassVar = [
+        (0, "-narrow"),
+        (60, "-medium"),
+        (76, "-full"),
+        (110, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (22, "-normal"), (40, "-tall")]
+
+    KEYS: ClassVar[tuple[KeyAction, ...]] = MONITOR_KEYS
+    BINDINGS: ClassVar = [
+        *(action.binding() for action in MONITOR_KEYS),
+        # Ctrl-C arrives as a key in the app's raw terminal: it quits like q, never copies.
+        Binding("ctrl+c", "quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        link: RunLink,
+        control: Control | None = None,
+        title: str = "tuitrain",
+        *,
+        keymap: dict[str, str] | None = None,
+        keys_path: Path | None = None,
+        stop_timeout: float = STOP_TIMEOUT_S,
+    ) -> None:
+        super().__init__()
+        self.link = link
+        self.control = control or Control()
+        self.title = title
+        self.stop_timeout = stop_timeout
+        self.history = RunHistory()
+        self.inbox = Inbox(lambda: self.post_message(EventsWaiting()))
+        problems: list[str] = []
+        if keymap is None:
+            keymap, problems = read_keymap(self.KEYS, keys_path)
+        self.keymap = keymap
+        self.key_problems = problems
+        self.outcome: ev.Finished | ev.Failed | None = None
+        self._drawn = -1
+        self._stopping = False
+        self._closed = False
+
+    # Layout -----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        h = self.history
+        yield StatusBar(h, self.link.label, id="status")
+        yield FailureBanner(id="failure")
+        with Horizontal(id="charts"):
+            yield CurvePlot(h, "loss", id="loss-plot")
+            yield CurvePlot(h, "acc", id="acc-plot")
+        yield TrendsPanel(h, id="trends")
+        with Horizontal(id="middle"):
+            yield ProgressPanel(h, id="progress")
+            yield LrPanel(h, id="lr")
+            yield RunPanel(h, id="run")
+        with Vertical(id="events-box"):
+            yield EventLog(h, id="events")
+        yield NoticeLine(h, id="notice")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        if self.console.color_system in ("standard", "windows"):
+            self.theme = "ansi-dark"  # 16 colours: use the terminal's own palette
+        for widget_id, title in (
+            ("loss-plot", f"Loss  {CurvePlot.LEGEND}"),
+            ("acc-plot", f"Accuracy %  {CurvePlot.LEGEND}"),
+            ("trends", "Trends"),
+            ("progress", "Progress"),
+            ("lr", "Learning rate"),
+            ("lr-plot", "log scale"),
+            ("run", "Run"),
+            ("events-box", "Events"),
+        ):
+            self.query_one(f"#{widget_id}").border_title = title
+        for plot in self.query(CurvePlot):
+            plot.border_subtitle = "epoch"
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        for problem in self.key_problems:
+            self.history.say("warning", problem)
+        self.set_interval(1 / min(10.0, self.control.refresh_hz), self._tick)
+        self.link.start(self.emit)
+        self._redraw()
+
+    # Events in --------------------------------------------------------------------------
+
+    def emit(self, event: ev.Event) -> None:
+        """Called by the link on its own thread; never blocks the trainer."""
+        self.inbox.put(event)
+
+    def on_events_waiting(self, _message: EventsWaiting) -> None:
+        self._drain()
+
+    def _drain(self) -> None:
+        events = self.inbox.drain()
+        for event in events:
+            self.history.ingest(event)
+            if isinstance(event, (ev.Finished, ev.Failed)):
+                self.outcome = event
+        self.history.dropped = self.inbox.dropped
+        if self._stopping and self.outcome is not None:
+            self._finish()
+
+    def _tick(self) -> None:
+        self._drain()
+        if self.history.version != self._drawn:
+            self._redraw()
+
+    def _redraw(self) -> None:
+        self._drawn = self.history.version
+        with self.batch_update():
+            for view in self.query(HistoryView):
+                view.show()
+            for plot in self.query(HistoryPlot):
+                plot.show()
+            self.query_one(LrPanel).show()
+            failed = self.outcome if isinstance(self.outcome, ev.Failed) else None
+            self.query_one(FailureBanner).show_failure(failed)
+
+    # Keys out ---------------------------------------------------------------------------
+
+    def _steer(self, command: cmd.Command, label: str) -> None:
+        """Send a command and say so at once; the engine's answer confirms it later."""
+        if not self.link.can_control:
+            self.history.say("warning", f"read-only: cannot {label} ({self.link.label})")
+        elif not self.history.live:
+            self.history.say("warning", f"the run has ended: cannot {label}")
+        else:
+            self.history.request(command, label)
+            try:
+                self.link.submit(command)
+            except Exception as exc:  # a closed socket, a stopped trainer
+                self.history.pending.pop(command.id, None)
+                self.history.say("error", f"{label}: could not send it: {exc}")
+        self._redraw()
+
+    def action_pause(self) -> None:
+        pending = [
+            r.command
+            for r in self.history.pending.values()
+            if isinstance(r.command, (cmd.Pause, cmd.Resume))
+        ]
+        paused = isinstance(pending[-1], cmd.Pause) if pending else self.history.status == "paused"
+        if paused:
+            self._steer(cmd.Resume(source="key"), "resume")
+        else:
+            self._steer(cmd.Pause(source="key"), "pause")
+
+    def action_lower_lr(self) -> None:
+        factor = self.control.lr_factor
+        self._steer(cmd.ScaleLR(factor, source="key"), f"LR ×{factor:g}")
+
+    def action_raise_lr(self) -> None:
+        factor = 1 / self.control.lr_factor
+        self._steer(cmd.ScaleLR(factor, source="key"), f"LR ×{factor:g}")
+
+    def action_checkpoint(self) -> None:
+        self._steer(cmd.Checkpoint(source="key"), "checkpoint")
+
+    def action_validate(self) -> None:
+        self._steer(cmd.Validate(source="key"), "validate")
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        keys = {a.name: self.keymap.get(a.name, normalize(a.key)) for a in self.KEYS}
+        notes = [] if self.link.can_control else [f"read-only: {self.link.label}"]
+        self.push_screen(HelpScreen(self.KEYS, keys, notes))
+
+    # Quitting ---------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        if isinstance(self.screen, ConfirmQuit):
+            self.screen.dismiss(True)
+            return
+        if self._stopping:
+            self._finish()  # asked twice: leave now rather than wait
+            return
+        if not (self.link.owns_run and self.link.can_control and self.history.live):
+            self._finish()
+            return
+        if self.control.confirm_quit:
+            self.push_screen(ConfirmQuit(), self._confirmed)
+        else:
+            self._stop_run()
+
+    def _confirmed(self, answer: bool | None) -> None:
+        if answer:
+            self._stop_run()
+        else:
+            self.history.say("info", "quit cancelled; training goes on")
+            self._redraw()
+
+    def _stop_run(self) -> None:
+        self._stopping = True
+        command = cmd.Stop(source="key", reason="quit from the monitor")
+        self._steer(command, "stop")
+        self.history.say("request", "stopping: saving a checkpoint, then quitting… (q: now)")
+        self.set_timer(self.stop_timeout, self._stop_timed_out)
+        self._drain()
+
+    def _stop_timed_out(self) -> None:
+        if not self._closed:
+            self.history.say("warning", "the run did not confirm the stop in time")
+            self._finish()
+
+    def _finish(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.link.close()
+        code = exit_status(self.outcome)
+        self.exit(code, return_code=code)
+
+    @property
+    def exit_code(self) -> int:
+        """What the process should exit with: 0, or non-zero when the run failed."""
+        if self.return_code is not None:
+            return self.return_code
+        return exit_status(self.outcome)

@@ -1,0 +1,121 @@
+"""One-line descriptions of a run's resolved preset (RunStarted.preset), for the Run panel.
+
+The preset arrives as plain JSON data, possibly written by a newer or older tuitrain, so every
+lookup tolerates missing keys: a panel line goes blank rather than the monitor failing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuitrain.ui import fmt
+
+_OPTIM_EXTRAS = (("momentum", "mom"), ("betas", "betas"), ("alpha", "alpha"))
+_SCHEDULE_DETAILS = {
+    "plateau": (("factor", "×"), ("patience", "pat ")),
+    "step": (("step_epochs", "every "), ("gamma", "×")),
+    "warmup_cosine": (("warmup_epochs", "warmup "),),
+    "cyclic": (("cycle_epochs", "cycle "),),
+    "onecycle": (("max_lr", "max "), ("pct_start", "up ")),
+}
+
+
+def _section(preset: dict[str, Any], name: str) -> dict[str, Any]:
+    value = preset.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def short(value: Any) -> str:
+    """Compact numbers: 0.9, 5e-4, 0.9,0.999."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:.0e}".replace("e-0", "e-") if 0 < abs(value) < 1e-3 else f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ",".join(short(v) for v in value)
+    return str(value)
+
+
+def optimizer(preset: dict[str, Any]) -> str:
+    optim = _section(preset, "optim")
+    if not optim:
+        return ""
+    parts = [str(optim.get("kind", "?")), f"lr {fmt.lr(optim.get('lr'))}"]
+    for key, label in _OPTIM_EXTRAS:
+        if optim.get(key) not in (None, 0, 0.0):
+            parts.append(f"{label} {short(optim[key])}")
+    if optim.get("nesterov"):
+        parts.append("nesterov")
+    if optim.get("weight_decay"):
+        parts.append(f"wd {short(optim['weight_decay'])}")
+    return " ".join(parts)
+
+
+def schedule_kind(preset: dict[str, Any]) -> str:
+    return str(_section(preset, "schedule").get("kind", ""))
+
+
+def schedule(preset: dict[str, Any]) -> str:
+    sched = _section(preset, "schedule")
+    kind = sched.get("kind")
+    if not kind:
+        return ""
+    details = _SCHEDULE_DETAILS.get(str(kind), ())
+    extras = [f"{label}{short(sched[key])}" for key, label in details if sched.get(key) is not None]
+    return " ".join([str(kind), *extras])
+
+
+def normalization(preset: dict[str, Any]) -> str:
+    """Both kinds a course teaches: normalization layers in the model, and of the input."""
+    layers = _section(preset, "model").get("norm")
+    normalize = _section(preset, "data").get("normalize")
+    inputs = normalize.get("kind") if isinstance(normalize, dict) else None
+    parts = []
+    if layers:
+        parts.append(f"{layers} norm" if layers != "none" else "no norm layers")
+    if inputs:
+        parts.append(f"input {inputs}")
+    return " · ".join(parts)
+
+
+def augment(preset: dict[str, Any]) -> str:
+    if "augment" not in preset:
+        return ""
+    used = [name for name, value in _section(preset, "augment").items() if value]
+    return ", ".join(used) if used else "none"
+
+
+def model(preset: dict[str, Any]) -> str:
+    section = _section(preset, "model")
+    if not section:
+        return ""
+    parts = [str(section.get("kind", "?"))]
+    widths = section.get("widths")
+    if isinstance(widths, list):
+        parts.append("-".join(str(w) for w in widths))
+    for key in ("activation", "pool"):
+        if section.get(key):
+            parts.append(str(section[key]))
+    if section.get("dropout"):
+        parts.append(f"dropout {short(section['dropout'])}")
+    return " ".join(parts)
+
+
+def data(preset: dict[str, Any]) -> str:
+    section = _section(preset, "data")
+    if not section:
+        return ""
+    return f"{section.get('kind', '?')} · batch {section.get('batch_size', '?')}"
+
+
+def summary(preset: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) rows for the Run panel, the course's concepts first."""
+    rows = [
+        ("", optimizer(preset)),
+        ("sched", schedule(preset)),
+        ("", normalization(preset)),
+        ("aug", augment(preset)),
+        ("model", model(preset)),
+        ("data", data(preset)),
+    ]
+    return [(label, text) for label, text in rows if text]

@@ -1,0 +1,336 @@
+"""Everything the panels draw, built from the event stream; no Textual here.
+
+`RunHistory.ingest` takes each event in order and keeps bounded series (see series.py), the
+latest progress, the learning rate and who set it, markers for interventions, an event log and
+the commands sent from this monitor that still wait for an answer. `version` changes whenever
+anything visible changes, so the UI redraws only then.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tuitrain.engine import events as ev
+from tuitrain.engine.commands import Command
+from tuitrain.ui import fmt
+from tuitrain.ui.series import BucketSeries
+
+Status = Literal["starting", "running", "paused", "finished", "failed"]
+Level = Literal["info", "ok", "request", "warning", "error"]
+
+USER_SOURCES = frozenset({"key", "ctl", "api", "signal"})
+
+
+@dataclass(frozen=True)
+class Marker:
+    """An intervention drawn on the curves: an LR change, a pause, a checkpoint, a roll-back."""
+
+    x: float
+    """Position in epochs, like the curves."""
+    step: int
+    kind: str
+    label: str
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    time: float
+    level: Level
+    text: str
+
+
+@dataclass
+class Request:
+    """A command sent from this monitor, until the engine answers it."""
+
+    command: Command
+    label: str
+    sent: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class LearningRate:
+    value: float | None = None
+    source: str = ""
+    """'schedule', 'nan', or a user command's source."""
+    step: int | None = None
+    reason: str = ""
+    scale: float = 1.0
+    series: BucketSeries = field(default_factory=BucketSeries)
+
+    @property
+    def by_user(self) -> bool:
+        return self.source in USER_SOURCES
+
+
+class RunHistory:
+    def __init__(self, capacity: int = 2048, max_log: int = 500, max_markers: int = 256) -> None:
+        self.status: Status = "starting"
+        self.started: ev.RunStarted | None = None
+        self.resumed: ev.RunResumed | None = None
+        self.progress: ev.StepProgress | None = None
+        self.last_epoch: ev.EpochEnded | None = None
+        self.outcome: ev.Finished | ev.Failed | None = None
+        self.best: tuple[str, float | None, int | None] = ("", None, None)
+        """(metric, value, epoch) of the best epoch so far."""
+        self.step_loss = BucketSeries(capacity)
+        self.step_acc = BucketSeries(capacity)
+        self.train_loss = BucketSeries(capacity)
+        self.train_acc = BucketSeries(capacity)
+        self.val_loss = BucketSeries(capacity)
+        self.val_acc = BucketSeries(capacity)
+        self.lr = LearningRate(series=BucketSeries(capacity))
+        self.markers: deque[Marker] = deque(maxlen=max_markers)
+        self.log: deque[LogEntry] = deque(maxlen=max_log)
+        self.pending: dict[str, Request] = {}
+        self.notice: LogEntry | None = None
+        """The latest acknowledgement or warning, shown where it is always visible."""
+        self.warnings = 0
+        self.dropped = 0
+        """Step reports skipped because the monitor fell behind (curves lose detail only)."""
+        self.version = 0
+        self._event_time: float | None = None
+
+    # Derived values -----------------------------------------------------------------------
+
+    @property
+    def live(self) -> bool:
+        return self.status in ("starting", "running", "paused")
+
+    @property
+    def preset(self) -> dict:
+        return self.started.preset if self.started else {}
+
+    @property
+    def epochs(self) -> int | None:
+        if self.last_epoch is not None:
+            return self.last_epoch.epochs
+        return self.started.epochs if self.started else None
+
+    @property
+    def step(self) -> int | None:
+        steps = [e.step for e in (self.progress, self.last_epoch, self.started) if e is not None]
+        return max(steps) if steps else None
+
+    @property
+    def fit(self) -> tuple[str, float | None]:
+        """('ok' | 'overfitting' | 'underfitting' | '', train-minus-val accuracy gap)."""
+        if self.last_epoch is None:
+            return "", None
+        return self.last_epoch.fit, self.last_epoch.train_val_gap
+
+    def x_of(self, step: int) -> float:
+        """Where a step sits on the epoch axis."""
+        per_epoch = self.started.steps_per_epoch if self.started else 0
+        if per_epoch > 0:
+            return step / per_epoch
+        if self.progress is not None and self.progress.batches > 0:
+            p = self.progress
+            return p.epoch - 1 + p.batch / p.batches
+        return float(self.last_epoch.epoch) if self.last_epoch else 0.0
+
+    # Requests from this monitor -------------------------------------------------------------
+
+    def request(self, command: Command, label: str) -> None:
+        """Note a command just sent, and say so at once."""
+        self.pending[command.id] = Request(command, label)
+        self._say("request", f"{label} requested…")
+
+    def say(self, level: Level, text: str) -> None:
+        """A line from the monitor itself (read-only refusals, settings problems)."""
+        self._say(level, text)
+
+    def _say(self, level: Level, text: str, notice: bool = True) -> None:
+        # Engine events carry their own time: a replayed run shows when things happened.
+        at = time.time() if self._event_time is None else self._event_time
+        entry = LogEntry(at, level, text)
+        self.log.append(entry)
+        if notice:
+            self.notice = entry
+        self.version += 1
+
+    def _answer(self, cmd_id: str | None) -> Request | None:
+        return self.pending.pop(cmd_id, None) if cmd_id else None
+
+    # Ingestion ------------------------------------------------------------------------------
+
+    def ingest(self, event: ev.Event) -> None:
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            self._event_time = event.time
+            try:
+                handler(self, event)
+            finally:
+                self._event_time = None
+            self.version += 1
+
+    def _on_started(self, e: ev.RunStarted) -> None:
+        self.started = e
+        self.status = "running"
+        self.lr.value, self.lr.source, self.lr.step = e.lr, "schedule", e.step
+        what = "resumed" if e.resumed else "started"
+        self._say(
+            "info",
+            f"{what} {e.preset_name} on {e.device_name} ({e.precision}): "
+            f"{e.epochs} epochs × {e.steps_per_epoch} steps, {fmt.count(e.parameters)} params",
+            notice=False,
+        )
+
+    def _on_step(self, e: ev.StepProgress) -> None:
+        self.progress = e
+        if self.status == "starting":
+            self.status = "running"
+        x = e.epoch - 1 + (e.batch / e.batches if e.batches else 0.0)
+        self.step_loss.append(x, e.loss)
+        self.step_acc.append(x, e.acc)
+        self.lr.series.append(x, e.lr)
+        if e.lr is not None:
+            self.lr.value = e.lr
+
+    def _on_validated(self, e: ev.Validated) -> None:
+        self.val_loss.append(e.epoch, e.val_loss)
+        self.val_acc.append(e.epoch, e.val_acc)
+        request = self._answer(e.cmd_id)
+        if request is not None or e.source != "schedule":
+            self._say(
+                "ok",
+                f"validated at epoch {e.epoch:.2f}: loss {fmt.number(e.val_loss)}, "
+                f"acc {fmt.percent(e.val_acc)} ({e.source})",
+                notice=request is not None,
+            )
+            self._mark(e.step, "validate", "V")
+
+    def _on_epoch(self, e: ev.EpochEnded) -> None:
+        self.last_epoch = e
+        self.train_loss.append(e.epoch, e.train_loss)
+        self.train_acc.append(e.epoch, e.train_acc)
+        # Validation at epoch end also arrives as Validated; only fill a gap here.
+        if e.val_loss is not None and not _has_point_at(self.val_loss, e.epoch):
+            self.val_loss.append(e.epoch, e.val_loss)
+            self.val_acc.append(e.epoch, e.val_acc)
+        if e.is_best:
+            self.best = (e.best_metric, e.best_value, e.epoch)
+        val = (
+            f", val {fmt.number(e.val_loss)} / {fmt.percent(e.val_acc)}"
+            if e.val_loss is not None
+            else ""
+        )
+        star = " best" if e.is_best else ""
+        self._say(
+            "info",
+            f"epoch {e.epoch}/{e.epochs}: train {fmt.number(e.train_loss)} / "
+            f"{fmt.percent(e.train_acc)}{val}{star}",
+            notice=False,
+        )
+
+    def _on_lr(self, e: ev.LRChanged) -> None:
+        request = self._answer(e.cmd_id)
+        self.lr.value, self.lr.source, self.lr.step = e.lr, e.source, e.step
+        self.lr.reason, self.lr.scale = e.reason, e.scale
+        self.lr.series.append(self.x_of(e.step), e.lr)
+        who = {"schedule": "schedule", "nan": "NaN roll-back"}.get(e.source, e.source)
+        reason = f", {e.reason}" if e.reason else ""
+        self._say(
+            "warning" if e.source == "nan" else "ok",
+            f"LR {fmt.lr(e.previous)} → {fmt.lr(e.lr)} ({who}{reason}) at step {e.step}",
+            notice=request is not None or e.source == "nan",
+        )
+        self._mark(e.step, "lr", "↓" if e.lr < e.previous else "↑")
+
+    def _on_paused(self, e: ev.Paused) -> None:
+        self._answer(e.cmd_id)
+        self.status = "paused"
+        self._say("ok", f"paused at step {e.step} ({e.source})")
+        self._mark(e.step, "pause", "P")
+
+    def _on_resumed(self, e: ev.Resumed) -> None:
+        self._answer(e.cmd_id)
+        self.status = "running"
+        self._say("ok", f"resumed at step {e.step} after {fmt.duration(e.paused_s)} ({e.source})")
+
+    def _on_checkpoint(self, e: ev.CheckpointSaved) -> None:
+        request = self._answer(e.cmd_id)
+        self._say(
+            "ok",
+            f"checkpoint ({e.reason}) saved at step {e.step} in {e.seconds:.1f}s: {e.path}",
+            notice=request is not None or e.reason == "user",
+        )
+        if e.reason in ("user", "signal"):
+            self._mark(e.step, "checkpoint", "S")
+
+    def _on_warned(self, e: ev.Warned) -> None:
+        self.warnings += 1
+        self._say("warning", f"{e.category}: {e.message}")
+        if e.category == "nan" and e.step is not None:
+            self._mark(e.step, "nan", "!")
+
+    def _on_rejected(self, e: ev.CommandRejected) -> None:
+        request = self._answer(e.cmd_id)
+        what = request.label if request is not None else e.command
+        self._say("error", f"{what} rejected: {e.reason}")
+
+    def _on_run_resumed(self, e: ev.RunResumed) -> None:
+        self.resumed = e
+        exact = "exactly" if e.exact else "approximately"
+        note = f" ({e.note})" if e.note else ""
+        self._say(
+            "info",
+            f"continuing from {e.checkpoint} at epoch {e.epoch}, {exact}{note}",
+            notice=False,
+        )
+
+    def _on_finished(self, e: ev.Finished) -> None:
+        self._answer(e.cmd_id)
+        self.outcome = e
+        self.status = "finished"
+        self.pending.clear()
+        best = (
+            f", best {e.best_metric} {fmt.number(e.best_value)}" if e.best_value is not None else ""
+        )
+        reason = f" ({e.reason})" if e.reason else ""
+        self._say(
+            "ok",
+            f"finished: {e.status.replace('_', ' ')}{reason} at epoch {e.epoch}, "
+            f"step {e.step}{best}",
+        )
+
+    def _on_failed(self, e: ev.Failed) -> None:
+        self.outcome = e
+        self.status = "failed"
+        self.pending.clear()
+        self._say("error", f"FAILED: {e.error}: {e.message}")
+
+    def _on_log(self, e: ev.Log) -> None:
+        level: Level = "info"
+        if e.level in ("warning", "error"):
+            level = "warning" if e.level == "warning" else "error"
+        self._say(level, e.message, notice=False)
+
+    def _mark(self, step: int, kind: str, label: str) -> None:
+        self.markers.append(Marker(self.x_of(step), step, kind, label))
+
+
+def _has_point_at(series: BucketSeries, x: float) -> bool:
+    span = series.x_range()
+    return span is not None and abs(span[1] - x) < 1e-6
+
+
+_HANDLERS = {
+    ev.RunStarted: RunHistory._on_started,
+    ev.StepProgress: RunHistory._on_step,
+    ev.Validated: RunHistory._on_validated,
+    ev.EpochEnded: RunHistory._on_epoch,
+    ev.LRChanged: RunHistory._on_lr,
+    ev.Paused: RunHistory._on_paused,
+    ev.Resumed: RunHistory._on_resumed,
+    ev.CheckpointSaved: RunHistory._on_checkpoint,
+    ev.Warned: RunHistory._on_warned,
+    ev.CommandRejected: RunHistory._on_rejected,
+    ev.RunResumed: RunHistory._on_run_resumed,
+    ev.Finished: RunHistory._on_finished,
+    ev.Failed: RunHistory._on_failed,
+    ev.Log: RunHistory._on_log,
+}

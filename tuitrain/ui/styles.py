@@ -1,0 +1,27 @@
+"""The few styles the panels share. Only the 16 ANSI colour names are used, so the monitor reads
+the same in a 16-colour terminal; and every state is also a word, so it reads under NO_COLOR."""
+
+from __future__ import annotations
+
+STATUS_STYLE = {
+    "starting": "bold reverse",
+    "running": "bold black on green",
+    "paused": "bold black on yellow",
+    "finished": "bold white on blue",
+    "failed": "bold white on red",
+}
+
+LEVEL_STYLE = {
+    "info": "",
+    "ok": "green",
+    "request": "cyan",
+    "warning": "yellow",
+    "error": "bold red",
+}
+
+LEVEL_MARK = {"info": " ", "ok": "✓", "request": "…", "warning": "!", "error": "✗"}
+
+FIT_STYLE = {"ok": "green", "overfitting": "bold yellow", "underfitting": "bold magenta"}
+
+LABEL = "dim"
+VALUE = "bold"

@@ -1,0 +1,84 @@
+"""The one-line bars that stay visible at every size: run status at the top, the latest
+acknowledgement or warning at the bottom, and a banner when the run failed."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tuitrain.engine import events as ev
+from tuitrain.ui import fmt
+from tuitrain.ui.history import RunHistory
+from tuitrain.ui.styles import FIT_STYLE, LEVEL_MARK, LEVEL_STYLE, STATUS_STYLE
+from tuitrain.ui.widgets.base import HistoryView
+
+
+def status_word(history: RunHistory) -> str:
+    """The state in one word: the colour only repeats it."""
+    outcome = history.outcome
+    if isinstance(outcome, ev.Finished) and outcome.status in ("stopped", "interrupted"):
+        return outcome.status.upper()
+    return history.status.upper()
+
+
+class StatusBar(HistoryView):
+    def __init__(self, history: RunHistory, label: str, *, id: str | None = None) -> None:
+        super().__init__(history, id=id)
+        self.label = label
+
+    def lines(self, width: int, height: int) -> list[Text]:
+        h = self.history
+        left = Text(f" {status_word(h)} ", style=STATUS_STYLE[h.status])
+        started = h.started
+        parts = [started.preset_name if started else self.label]
+        if started is not None:
+            device = started.device_name or started.device
+            memory = h.progress.memory_mb if h.progress else None
+            parts.append(f"{device} {memory / 1024:.1f}G" if memory else device)
+        left.append(" " + " · ".join(parts))
+        right = self._fit()
+        if started is not None and started.run_dir:
+            room = width - left.cell_len - right.cell_len - 3
+            if room >= 12:
+                left.append(" · " + fmt.tail(started.run_dir, room), style="dim")
+        gap = width - left.cell_len - right.cell_len
+        if gap >= 1:
+            left.append(" " * gap)
+            left.append_text(right)
+        return [left]
+
+    def _fit(self) -> Text:
+        fit, gap = self.history.fit
+        if not fit:
+            return Text()
+        word = "fit OK" if fit == "ok" else fit.upper()
+        text = Text(word, style=FIT_STYLE.get(fit, "bold"))
+        if gap is not None:
+            text.append(f" gap {fmt.points(gap)}", style="dim")
+        return text
+
+
+class NoticeLine(HistoryView):
+    """The answer to the last key pressed, or the last warning; never scrolls away."""
+
+    def lines(self, width: int, height: int) -> list[Text]:
+        notice = self.history.notice
+        if notice is None:
+            return [Text(" press ? for help", style="dim")]
+        text = Text(f" {LEVEL_MARK[notice.level]} ", style=LEVEL_STYLE[notice.level])
+        text.append(notice.text, style=LEVEL_STYLE[notice.level])
+        return [text]
+
+
+class FailureBanner(Static):
+    """The error that ended the run, big enough not to be missed."""
+
+    def show_failure(self, failed: ev.Failed | None) -> None:
+        self.display = failed is not None
+        if failed is None:
+            return
+        text = Text(" FAILED ", style="bold white on red")
+        text.append(f" {failed.error}", style="bold")
+        step = f" at step {failed.step}" if failed.step is not None else ""
+        text.append(f"{step}: {failed.message}")
+        self.update(text)

@@ -1,0 +1,40 @@
+"""A panel that renders lines of text from the run history."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from tuitrain.ui.history import RunHistory
+
+
+class HistoryView(Widget):
+    """Subclasses implement `lines(width, height)`; each line is cut to the panel's width.
+    Heights are fixed in the stylesheet, so drawing never changes the layout."""
+
+    def __init__(self, history: RunHistory, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.history = history
+
+    def show(self) -> None:
+        """The history changed: draw again (Textual coalesces refreshes per frame)."""
+        self.refresh()
+
+    def lines(self, width: int, height: int) -> list[Text]:
+        raise NotImplementedError
+
+    def render(self) -> Text:
+        width, height = self.content_size
+        if width <= 0 or height <= 0:
+            return Text()
+        lines = self.lines(width, height)[:height]
+        for line in lines:
+            line.no_wrap = True
+            line.truncate(width, overflow="ellipsis")
+        return Text("\n", no_wrap=True).join(lines)
+
+
+def labelled(label: str, value: str, value_style: str = "bold") -> Text:
+    text = Text(f"{label} ", style="dim")
+    text.append(value, style=value_style)
+    return text

@@ -1,0 +1,70 @@
+"""The learning rate: its value large, who set it last, the schedule, and its history."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Digits
+
+from tuitrain.ui import describe, fmt
+from tuitrain.ui.history import RunHistory
+from tuitrain.ui.widgets.base import HistoryView, labelled
+from tuitrain.ui.widgets.plots import LrPlot
+
+
+def who_set(history: RunHistory) -> str:
+    lr = history.lr
+    if lr.value is None:
+        return "not known yet"
+    at = f" at step {lr.step}" if lr.step is not None else ""
+    if lr.by_user:
+        scale = f", scale ×{lr.scale:.3g}" if lr.scale != 1 else ""
+        return f"user ({lr.source}){at}{scale}"
+    if lr.source == "nan":
+        return f"NaN roll-back{at}"
+    return f"schedule{at}"
+
+
+class LrDetails(HistoryView):
+    def lines(self, width: int, height: int) -> list[Text]:
+        h = self.history
+        kind = describe.schedule_kind(h.preset) or "?"
+        room = width - len(kind) - 7
+        history = [c.mean for c in h.lr.series.columns(room)]
+        rows = [
+            labelled("by", who_set(h), "bold" if h.lr.by_user else ""),
+            labelled("sched", kind, "")
+            + Text(" " + fmt.sparkline(history, room, log=True), style="magenta"),
+        ]
+        if not self.big_value_shown():
+            value = Text("LR ", style="dim")
+            value.append(f" {fmt.lr(h.lr.value)} ", style="bold reverse")
+            rows.insert(0, value)
+        return rows
+
+    def big_value_shown(self) -> bool:
+        parent = self.parent
+        if parent is None:
+            return False
+        digits = parent.query(Digits)
+        return bool(digits) and digits.first().display
+
+
+class LrPanel(Vertical):
+    """Big digits where there is room; the details below; a log-scale plot on tall screens."""
+
+    def __init__(self, history: RunHistory, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.history = history
+
+    def compose(self) -> ComposeResult:
+        yield Digits("--", id="lr-digits")
+        yield LrDetails(self.history, id="lr-details")
+        yield LrPlot(self.history, id="lr-plot")
+
+    def show(self) -> None:
+        digits = self.query_one("#lr-digits", Digits)
+        text = fmt.lr(self.history.lr.value)
+        if digits.value != text:
+            digits.update(text)

@@ -1,0 +1,177 @@
+"""Loss, accuracy and learning-rate plots (plotext through textual-plotext).
+
+The data is cut down to the plot's width in `render` (min and max per column, so spikes
+survive), so drawing costs the same after a thousand steps or a million, and a resize simply
+draws again. Plotext can fail on odd sizes; a plot then falls back to a line of text rather
+than taking the monitor down.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
+
+from tuitrain.ui import fmt
+from tuitrain.ui.history import RunHistory
+from tuitrain.ui.series import BucketSeries, envelope
+
+MIN_WIDTH, MIN_HEIGHT = 20, 6
+"""Below this a plot says so instead of drawing an unreadable frame."""
+STEP_DETAIL = (30, 6)
+"""Room needed before the per-step curve is drawn under the epoch curves."""
+MARKER_COLOR = {"lr": "magenta", "pause": "yellow", "checkpoint": "green", "nan": "red"}
+MAX_MARKERS = 12
+
+
+class HistoryPlot(PlotextPlot):
+    def __init__(self, history: RunHistory, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.history = history
+
+    def show(self) -> None:
+        self.refresh()
+
+    def draw(self, width: int, height: int) -> bool:
+        """Put the data into self.plt; False when there is nothing to plot yet."""
+        raise NotImplementedError
+
+    def fallback(self, width: int) -> Text:
+        return Text("waiting for data…", style="dim")
+
+    def render(self) -> RenderResult:
+        width, height = self.size
+        if width < MIN_WIDTH or height < MIN_HEIGHT:
+            return self._one_line(width)
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        try:
+            if not self.draw(width, height):
+                return self._one_line(width)
+            return super().render()
+        except Exception as exc:  # plotext raises on sizes and ranges it cannot lay out
+            self.log.warning(f"plot fell back to text: {exc!r}")
+            return self._one_line(width)
+
+    def _one_line(self, width: int) -> Text:
+        text = self.fallback(width)
+        text.no_wrap = True
+        text.truncate(width, overflow="ellipsis")
+        return text
+
+
+class CurvePlot(HistoryPlot):
+    """Training and validation curves of one metric over epochs, with markers.
+
+    The three curves differ in their marks as well as their colours (braille dots for steps,
+    blocks for training epochs, bullets for validation), so they read under NO_COLOR too.
+    """
+
+    LEGEND = "[dim]⣀ step[/] [cyan]▀ train[/] [yellow]• val[/]"
+
+    def __init__(self, history: RunHistory, metric: str, *, id: str | None = None) -> None:
+        super().__init__(history, id=id)
+        self.metric = metric
+        self.scale = 100.0 if metric == "acc" else 1.0
+        self.value_text: Callable[[float | None], str] = (
+            fmt.percent if metric == "acc" else fmt.number
+        )
+
+    def _series(self) -> tuple[BucketSeries, BucketSeries, BucketSeries]:
+        h = self.history
+        if self.metric == "acc":
+            return h.step_acc, h.train_acc, h.val_acc
+        return h.step_loss, h.train_loss, h.val_loss
+
+    def draw(self, width: int, height: int) -> bool:
+        steps, train, val = self._series()
+        if not (len(steps) or len(train) or len(val)):
+            return False
+        plt = self.plt
+        hi = max(1.0, *((s.x_range() or (0.0, 0.0))[1] for s in (steps, train, val)))
+        detail = width >= STEP_DETAIL[0] and height >= STEP_DETAIL[1]
+        if len(steps) and (detail or not len(train)):
+            xs, ys = envelope(steps.columns(max(1, width - 8) * 2, 0.0, hi))
+            plt.plot(xs, [y * self.scale for y in ys], marker="braille", color="gray")
+        for series, color, marker in ((train, "cyan", "hd"), (val, "yellow", "•")):
+            if len(series):
+                points = series.means()
+                plt.plot(
+                    [x for x, _ in points],
+                    [y * self.scale for _, y in points],
+                    marker=marker,
+                    color=color,
+                )
+        self.markers(hi)
+        epoch_ticks(plt, hi, width)
+        return True
+
+    def markers(self, hi: float) -> None:
+        shown = [m for m in self.history.markers if 0 <= m.x <= hi][-MAX_MARKERS:]
+        for marker in shown:
+            self.plt.vertical_line(marker.x, color=MARKER_COLOR.get(marker.kind, "white"))
+
+    def fallback(self, width: int) -> Text:
+        steps, train, val = self._series()
+        text = Text(f"{self.metric} ", style="dim")
+        spark = fmt.sparkline([y for _, y in steps.means()], max(0, width - 16))
+        text.append(spark, style="cyan")
+        text.append(f" {self.value_text(steps.last if len(steps) else train.last)}", style="bold")
+        if len(val):
+            text.append(f" val {self.value_text(val.last)}", style="yellow")
+        return text
+
+
+def epoch_ticks(plt: Plot, hi: float, width: int) -> None:
+    """Whole epochs on the x axis, as many as fit; plotext's own ticks land on fractions."""
+    plt.xlim(0, hi)
+    room = max(2, (width - 6) // 7)
+    for spacing in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000):
+        if hi / spacing <= room:
+            break
+    ticks = list(range(0, int(hi) + 1, spacing))
+    plt.xticks(ticks, [str(t) for t in ticks])
+
+
+class LrPlot(HistoryPlot):
+    """The learning rate over epochs on a log scale, with the user's changes marked.
+
+    log10 of the rate is plotted on a linear axis labelled with the rates themselves: plotext's
+    own log axis labels its ticks poorly in small plots.
+    """
+
+    def draw(self, width: int, height: int) -> bool:
+        series = self.history.lr.series
+        if not len(series):
+            return False
+        plt = self.plt
+        hi = max(1.0, (series.x_range() or (0.0, 1.0))[1])
+        columns = [c for c in series.columns(max(1, width - 10) * 2, 0.0, hi) if c.low > 0]
+        if not columns:
+            return False
+        xs, ys = envelope(columns)
+        logs = [math.log10(y) for y in ys]
+        plt.plot(xs, logs, marker="braille", color="magenta")
+        low, high = min(logs), max(logs)
+        if high - low < 0.3:
+            low, high = (low + high) / 2 - 0.5, (low + high) / 2 + 0.5
+        plt.ylim(low, high)
+        ticks = _decade_ticks(low, high)
+        plt.yticks(ticks, [fmt.lr(10**t) for t in ticks])
+        for marker in [m for m in self.history.markers if m.kind == "lr"][-MAX_MARKERS:]:
+            plt.vertical_line(marker.x, color="magenta")
+        epoch_ticks(plt, hi, width)
+        return True
+
+
+def _decade_ticks(low: float, high: float) -> list[float]:
+    """Whole decades in range, or the ends and middle when the range is under a decade."""
+    decades = list(range(math.ceil(low), math.floor(high) + 1))
+    if len(decades) >= 2:
+        return [float(d) for d in decades]
+    return [low, (low + high) / 2, high]

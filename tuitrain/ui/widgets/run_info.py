@@ -1,0 +1,26 @@
+"""What this run is made of: optimizer, schedule, model and its normalization, data and input
+normalization, augmentations, and where it is saved."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from tuitrain.ui import describe, fmt
+from tuitrain.ui.widgets.base import HistoryView, labelled
+
+
+class RunPanel(HistoryView):
+    def lines(self, width: int, height: int) -> list[Text]:
+        started = self.history.started
+        if started is None:
+            return [Text("waiting for the run to start…", style="dim")]
+        rows = [
+            labelled(label, text, "") if label else Text(text)
+            for label, text in describe.summary(started.preset)
+        ]
+        rows.append(
+            labelled("size", f"{started.train_size:,} train · {started.val_size:,} val", "")
+        )
+        if started.run_dir:
+            rows.append(labelled("dir", fmt.tail(started.run_dir, width - 4), ""))
+        return rows
