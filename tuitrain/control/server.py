@@ -67,7 +67,7 @@ class ControlServer:
             lock=lock,
             history_offset=history_offset,
             feed=self._feed,
-            welcome=_welcome(run_dir),
+            welcome=_welcome(run_dir, self.limits),
             limits=self.limits,
         )
         self._conns: dict[socket.socket, Connection] = {}
@@ -270,13 +270,16 @@ class ControlServer:
         self._selector.close()
 
 
-def _welcome(run_dir: Path | None) -> dict[str, Any]:
+def _welcome(run_dir: Path | None, limits: Limits) -> dict[str, Any]:
+    # Absolute paths: the client's working directory is not the run's.
+    where = run_dir.absolute() if run_dir else None
     return {
         "version": protocol.VERSION,
         "pid": os.getpid(),
-        "run": run_dir.name if run_dir else None,
-        "run_dir": str(run_dir) if run_dir else None,
-        "events": str(run_dir / EVENTS_FILE) if run_dir else None,
+        "run": where.name if where else None,
+        "run_dir": str(where) if where else None,
+        "events": str(where / EVENTS_FILE) if where else None,
+        "ack_timeout": limits.ack_timeout,
     }
 
 
