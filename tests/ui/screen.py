@@ -1,26 +1,73 @@
-"""What the terminal shows, as plain text, for assertions."""
+"""What the terminal shows, for assertions: the text, and the colours in use."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import time
+from collections.abc import Callable
 
+from rich.color import Color
 from rich.console import Console
+from rich.segment import Segment
 from textual.app import App
+from textual.pilot import Pilot
 
 
-def screen_text(app: App) -> str:
-    """The whole screen as the user sees it, without colours: one string, one line per row."""
+def _console(app: App) -> Console:
     width, height = app.size
-    console = Console(
+    return Console(
         width=width,
         height=height,
         file=io.StringIO(),
         record=True,
-        color_system=None,
+        color_system="truecolor",
         legacy_windows=False,
         safe_box=False,
     )
-    console.print(
-        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    )
+
+
+def _frame(app: App) -> object:
+    return app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+
+
+def screen_text(app: App) -> str:
+    """The whole screen as the user sees it, without colours, one line per row."""
+    console = _console(app)
+    console.print(_frame(app))
     return console.export_text(styles=False)
+
+
+def screen_segments(app: App) -> list[Segment]:
+    console = _console(app)
+    return list(console.render(_frame(app)))
+
+
+def screen_colors(app: App) -> set[Color]:
+    colors: set[Color] = set()
+    for segment in screen_segments(app):
+        if segment.style is not None:
+            colors.update(c for c in (segment.style.color, segment.style.bgcolor) if c)
+    return colors
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 3.0) -> None:
+    """Let the app run until `condition` holds; fail with the screen shown if it never does."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met; screen:\n" + screen_text(pilot.app))
+        await pilot.pause(0.02)
+
+
+async def shows(pilot: Pilot, *words: str, timeout: float = 3.0) -> str:
+    """Wait until every word is on screen; return the screen."""
+    await until(pilot, lambda: all(w in screen_text(pilot.app) for w in words), timeout)
+    return screen_text(pilot.app)
+
+
+async def settle(pilot: Pilot, ticks: int = 3) -> None:
+    """Let a few refreshes go by."""
+    for _ in range(ticks):
+        await pilot.pause(0.11)
+        await asyncio.sleep(0)

@@ -82,6 +82,8 @@ class MonitorApp(App[int]):
         self.key_problems = problems
         self.outcome: ev.Finished | ev.Failed | None = None
         self._drawn = -1
+        self.redraws = 0
+        """How often the panels were redrawn (they are only when the history changed)."""
         self._stopping = False
         self._closed = False
 
@@ -113,7 +115,7 @@ class MonitorApp(App[int]):
             ("trends", "Trends"),
             ("progress", "Progress"),
             ("lr", "Learning rate"),
-            ("lr-plot", "log scale"),
+            ("lr-plot", "history, log scale"),
             ("run", "Run"),
             ("events-box", "Events"),
         ):
@@ -154,6 +156,7 @@ class MonitorApp(App[int]):
 
     def _redraw(self) -> None:
         self._drawn = self.history.version
+        self.redraws += 1
         with self.batch_update():
             for view in self.query(HistoryView):
                 view.show()

@@ -9,8 +9,8 @@ from the plot.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from math import isfinite
 
 
 @dataclass(frozen=True)
@@ -44,17 +44,21 @@ class BucketSeries:
 
     def append(self, x: float, y: float | None) -> None:
         """Add a point; None, NaN and infinities are skipped (they cannot be drawn)."""
-        if y is None or not math.isfinite(y):
+        if y is None or not isfinite(y):
             return
         self.total += 1
-        if self._count and self._count[-1] < self.span and x >= self._x1[-1]:
+        count = self._count
+        # Called for every step report of a long run: kept to plain comparisons.
+        if count and count[-1] < self.span and x >= self._x1[-1]:
             self._x1[-1] = x
-            self._low[-1] = min(self._low[-1], y)
-            self._high[-1] = max(self._high[-1], y)
+            if y < self._low[-1]:
+                self._low[-1] = y
+            elif y > self._high[-1]:
+                self._high[-1] = y
             self._sum[-1] += y
-            self._count[-1] += 1
+            count[-1] += 1
             return
-        if len(self._count) == self.capacity:
+        if len(count) == self.capacity:
             self._halve()
         self._x0.append(x)
         self._x1.append(x)
