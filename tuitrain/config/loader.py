@@ -1,0 +1,95 @@
+"""Loading a preset: find it, read it and its parents, apply --set, validate, explain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from tuitrain.config.bundled import bundled_presets
+from tuitrain.config.document import Document, Location, dotted
+from tuitrain.config.explain import explain
+from tuitrain.config.extends import resolve
+from tuitrain.config.merge import with_default_kinds
+from tuitrain.config.overrides import apply_override, parse_overrides
+from tuitrain.config.preset import Preset
+from tuitrain.config.problems import PresetError
+from tuitrain.config.source import SourceError, locate
+from tuitrain.config.yaml12 import ScalarError, resolve_plain
+
+__all__ = ["LoadedPreset", "PresetError", "bundled_presets", "load_preset", "preset_to_yaml"]
+
+
+@dataclass(frozen=True)
+class LoadedPreset:
+    preset: Preset
+    """Validated, with extends resolved (preset.extends is None)."""
+    name: str
+    """The bundled name, or the file's stem."""
+    source: str
+    """The path as shown to users."""
+    resolved: dict[str, Any]
+    """The merged mapping that validated (JSON-able)."""
+    advice: list[str]
+    """Non-fatal remarks, each with its location."""
+
+
+def load_preset(ref: str, overrides: Sequence[str] = ()) -> LoadedPreset:
+    """The preset that ref names (a path, or a bundled name), with each `--set` override
+    applied. Raises PresetError listing every problem found."""
+    parsed = parse_overrides(overrides)
+    try:
+        file = locate(ref)
+    except SourceError as exc:
+        raise PresetError.at(Location(ref), str(exc)) from None
+    document = resolve(file)
+    for override in parsed:
+        document = apply_override(document, override)
+    document = Document(with_default_kinds(document.tree), document.source, document.origins)
+    try:
+        preset = Preset.model_validate(document.tree)
+    except ValidationError as exc:
+        raise PresetError(explain(exc, document)) from None
+    return LoadedPreset(preset, file.name, file.shown, document.tree, _advice(preset, document))
+
+
+def _advice(preset: Preset, document: Document) -> list[str]:
+    return [
+        f"{document.origin(note.loc).value}: warning: {dotted(note.loc)}: {note.message}"
+        for note in preset.advice()
+    ]
+
+
+class _PresetDumper(yaml.SafeDumper):
+    """Quotes every string that a YAML 1.2 reader would take for something else."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    try:
+        reads_back = isinstance(resolve_plain(text), str)
+    except ScalarError:
+        reads_back = False
+    style = None if reads_back else '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_PresetDumper.add_representer(str, _represent_text)
+
+_HEADER = "# The resolved preset: every setting, after extends and --set.\n"
+
+
+def preset_to_yaml(preset: Preset) -> str:
+    """YAML that loads back to an equal Preset (for `runs/<id>/preset.yaml`)."""
+    settings = preset.model_dump(mode="json", exclude={"extends"})
+    body = yaml.dump(
+        settings,
+        Dumper=_PresetDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=None,
+        width=100,
+    )
+    return _HEADER + body
