@@ -13,6 +13,22 @@ Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
 PositiveInt = Annotated[int, Field(gt=0)]
 
 
+def _expand_home(path: Path) -> Path:
+    """`~/data` expanded; an unknown `~user` is a validation error, not a crash."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        raise ValueError(f"cannot expand {str(path).split('/')[0]}: no such home folder") from None
+
+
+def _is_folder(path: Path) -> bool:
+    """Whether path is a folder; a name the system refuses (too long, a NUL) is not one."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 class ComputedNorm(Section):
     """Per-channel mean and std measured on the training set (before augmentation)."""
 
@@ -93,11 +109,11 @@ class TorchvisionData(DataCommon):
     @field_validator("root")
     @classmethod
     def _expand(cls, root: Path) -> Path:
-        return root.expanduser()
+        return _expand_home(root)
 
     @model_validator(mode="after")
     def _root_exists(self) -> TorchvisionData:
-        if not self.download and not self.root.is_dir():
+        if not self.download and not _is_folder(self.root):
             raise rule_error(
                 ("root",),
                 str(self.root),
@@ -142,13 +158,13 @@ class ImageFolderData(DataCommon):
     @field_validator("root", "val_root")
     @classmethod
     def _expand(cls, root: Path | None) -> Path | None:
-        return root.expanduser() if root is not None else None
+        return _expand_home(root) if root is not None else None
 
     @model_validator(mode="after")
     def _roots_exist(self) -> ImageFolderData:
         for key in ("root", "val_root"):
             path = getattr(self, key)
-            if path is not None and not path.is_dir():
+            if path is not None and not _is_folder(path):
                 raise rule_error(
                     (key,), str(path), f"image folder {path} does not exist", "missing_root"
                 )
