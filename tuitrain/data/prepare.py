@@ -1,0 +1,244 @@
+"""prepare_data: from the preset's data and augment sections to ready-to-use loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from tuitrain.config.augment import Augment
+from tuitrain.data import capacity
+from tuitrain.data.augment import BatchAugment
+from tuitrain.data.images import Images, ImageSet, first
+from tuitrain.data.memory import MemoryEvalLoader, MemoryTrainLoader
+from tuitrain.data.prepared import EvalLoader, PreparedData, TrainLoader
+from tuitrain.data.sources import DataSection, load_source
+from tuitrain.data.stats import (
+    Normalizer,
+    Stats,
+    channel_stats,
+    check_stats,
+    given_stats,
+    uint8_chunks,
+)
+from tuitrain.data.stream import (
+    SampleDataset,
+    StreamEvalLoader,
+    StreamTrainLoader,
+    make_loader,
+    resolve_workers,
+)
+from tuitrain.data.transforms import sample_transform
+from tuitrain.errors import UserError
+
+Log = Callable[[str], None]
+
+
+def prepare_data(
+    data: DataSection,
+    augment: Augment,
+    *,
+    device: torch.device,
+    seed: int,
+    channels_last: bool = False,
+    log: Log = lambda message: None,
+    stats: Stats | None = None,
+) -> PreparedData:
+    """Load, split and subset the images, fix the normalization, and build both loaders.
+
+    `stats` are normalization statistics restored from a checkpoint: they win over the preset,
+    so a resumed run sees its inputs scaled exactly as before.
+    """
+    source = load_source(data, log)
+    train: Images = first(source.train, data.train_subset)
+    val = first(source.val, data.val_subset) if source.val is not None else None
+    _check_batches(data, len(train))
+    _check_crop(augment, train.shape)
+    workers = resolve_workers(data.workers)
+    kind = choose_loader(data.loader, train, val, device)
+    if kind == "memory":
+        train = _decoded(train, workers, log)
+        val = _decoded(val, workers, log) if val is not None else None
+    used = _resolve_stats(data, train, stats, workers, log)
+    normalize = Normalizer(used, device)
+    num_classes = len(source.class_names)
+    batch = (data.batch_size, data.eval_batch_size or 2 * data.batch_size)
+    if kind == "memory":
+        assert isinstance(train, ImageSet) and (val is None or isinstance(val, ImageSet))
+        loaders = _memory_loaders(
+            data, augment, train, val, batch, seed, normalize, num_classes, device, channels_last
+        )
+    else:
+        loaders = _stream_loaders(
+            data,
+            augment,
+            train,
+            val,
+            batch,
+            seed,
+            normalize,
+            num_classes,
+            used[0],
+            workers,
+            device,
+            channels_last,
+        )
+    return PreparedData(
+        train=loaders[0],
+        val=loaders[1],
+        num_classes=num_classes,
+        class_names=list(source.class_names),
+        image_shape=train.shape,
+        train_size=len(train),
+        val_size=len(val) if val is not None else 0,
+        mean=used[0],
+        std=used[1],
+        loader=kind,
+        exact_resume=kind == "memory",
+    )
+
+
+def choose_loader(choice: str, train: Images, val: Images | None, device: torch.device) -> str:
+    """'auto' keeps the data on the device when its uint8 bytes fit a share of free memory."""
+    if choice != "auto":
+        return choice
+    nbytes = train.nbytes + (val.nbytes if val is not None else 0)
+    decoded_in_ram = isinstance(train, ImageSet)
+    if not decoded_in_ram and not capacity.fits(nbytes, torch.device("cpu")):
+        return "stream"
+    if device.type == "cpu" and decoded_in_ram:
+        return "memory"  # already in RAM: keeping it there costs nothing more
+    return "memory" if capacity.fits(nbytes, device) else "stream"
+
+
+def _check_batches(data: DataSection, train_size: int) -> None:
+    if data.drop_last and train_size < data.batch_size:
+        raise UserError(
+            f"data.batch_size {data.batch_size} is larger than the {train_size} training images, "
+            "and data.drop_last drops that only, partial batch",
+            hint=f"lower data.batch_size to {train_size} or less, or set data.drop_last: false",
+        )
+
+
+def _check_crop(augment: Augment, shape: tuple[int, int, int]) -> None:
+    crop, side = augment.crop, min(shape[1:])
+    if crop is not None and crop.fill == "reflect" and crop.padding >= side:
+        raise UserError(
+            f"augment.crop.padding {crop.padding} cannot be mirrored from {side}-pixel images",
+            hint=f"use augment.crop.padding below {side}, or augment.crop.fill: zeros",
+        )
+
+
+def _decoded(images: Images, workers: int, log: Log) -> ImageSet:
+    if isinstance(images, ImageSet):
+        return images
+    log(f"decoding {len(images)} images")
+    loader = make_loader(
+        SampleDataset(images, None),
+        batch_size=256,
+        workers=workers,
+        device=torch.device("cpu"),
+        persistent=False,
+    )
+    decoded = [batch for batch, _ in loader]
+    return ImageSet(torch.cat(decoded), images.labels)
+
+
+def _resolve_stats(
+    data: DataSection, train: Images, restored: Stats | None, workers: int, log: Log
+) -> Stats:
+    channels = train.shape[0]
+    if restored is not None:
+        check_stats(restored, channels, "the checkpoint's normalization statistics")
+        return tuple(map(float, restored[0])), tuple(map(float, restored[1]))
+    fixed = given_stats(data.normalize, channels)
+    if fixed is not None:
+        return fixed
+    log("computing channel statistics")
+    if isinstance(train, ImageSet):
+        mean, std = channel_stats(uint8_chunks(train.images))
+    else:
+        loader = make_loader(
+            SampleDataset(train, None),
+            batch_size=256,
+            workers=workers,
+            device=torch.device("cpu"),
+            persistent=False,
+        )
+        mean, std = channel_stats(batch for batch, _ in loader)
+    # A constant channel carries nothing to scale; dividing by its zero std would make NaNs.
+    return mean, tuple(s if s > 1e-6 else 1.0 for s in std)
+
+
+def _memory_loaders(
+    data: DataSection,
+    augment: Augment,
+    train: ImageSet,
+    val: ImageSet | None,
+    batch: tuple[int, int],
+    seed: int,
+    normalize: Normalizer,
+    num_classes: int,
+    device: torch.device,
+    channels_last: bool,
+) -> tuple[TrainLoader, EvalLoader | None]:
+    train_loader = MemoryTrainLoader(
+        train.images.to(device),
+        train.labels.to(device),
+        batch_size=batch[0],
+        shuffle=data.shuffle,
+        drop_last=data.drop_last,
+        seed=seed,
+        augment=BatchAugment(augment, num_classes, normalize),
+        channels_last=channels_last,
+    )
+    if val is None:
+        return train_loader, None
+    val_loader = MemoryEvalLoader(
+        val.images.to(device),
+        val.labels.to(device),
+        batch_size=batch[1],
+        normalize=normalize,
+        channels_last=channels_last,
+    )
+    return train_loader, val_loader
+
+
+def _stream_loaders(
+    data: DataSection,
+    augment: Augment,
+    train: Images,
+    val: Images | None,
+    batch: tuple[int, int],
+    seed: int,
+    normalize: Normalizer,
+    num_classes: int,
+    mean: tuple[float, ...],
+    workers: int,
+    device: torch.device,
+    channels_last: bool,
+) -> tuple[TrainLoader, EvalLoader | None]:
+    per_sample = sample_transform(augment, train.shape[1:], mean)
+    batch_only = Augment(mixup=augment.mixup, cutmix=augment.cutmix)
+    train_loader = StreamTrainLoader(
+        SampleDataset(train, per_sample),
+        batch_size=batch[0],
+        shuffle=data.shuffle,
+        drop_last=data.drop_last,
+        seed=seed,
+        workers=workers,
+        device=device,
+        batch_augment=BatchAugment(batch_only, num_classes, normalize),
+        channels_last=channels_last,
+    )
+    if val is None:
+        return train_loader, None
+    val_loader = StreamEvalLoader(
+        SampleDataset(val, None),
+        batch_size=batch[1],
+        workers=workers,
+        device=device,
+        normalize=normalize,
+        channels_last=channels_last,
+    )
+    return train_loader, val_loader

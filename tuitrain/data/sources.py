@@ -1,0 +1,96 @@
+"""From the preset's data section to training and validation images, split and named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from tuitrain.config.data import ImageFolderData, ShapesData, TorchvisionData
+from tuitrain.data import capacity
+from tuitrain.data.folder import class_folders, scan, shuffled
+from tuitrain.data.images import FileSet, Images, split_indices
+from tuitrain.data.seeding import SPLIT, derive_seed
+from tuitrain.data.shapes import CLASS_NAMES, draw_shapes
+from tuitrain.data.vision import load_torchvision
+from tuitrain.errors import UserError
+
+DataSection = ShapesData | TorchvisionData | ImageFolderData
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    train: Images
+    val: Images | None
+    class_names: list[str]
+
+
+def _split(images: Images, fraction: float, seed: int) -> tuple[Images, Images | None]:
+    if fraction <= 0:
+        return images, None
+    gen = torch.Generator().manual_seed(derive_seed(seed, SPLIT))
+    train, val = split_indices(images.labels, fraction, gen)
+    return images.take(train), images.take(val)
+
+
+def _shapes(data: ShapesData, log: Log) -> Source:
+    nbytes = data.size * 3 * data.image_size**2
+    if not capacity.fits(nbytes, torch.device("cpu")):
+        raise UserError(
+            f"drawing {data.size} shapes at {data.image_size} px needs {nbytes / 2**30:.1f} GiB, "
+            "more than the free memory",
+            hint="lower data.size or data.image_size",
+        )
+    log(f"drawing {data.size} shapes")
+    images = draw_shapes(
+        data.size,
+        image_size=data.image_size,
+        seed=data.seed,
+        noise=data.noise,
+        clutter=data.clutter,
+    )
+    train, val = _split(images, data.val_split, data.seed)
+    return Source(train, val, list(CLASS_NAMES))
+
+
+def _torchvision(data: TorchvisionData, log: Log) -> Source:
+    train, test, names = load_torchvision(data, log)
+    if data.val_split > 0:
+        # A fixed split seed: runs with different train seeds still compare on the same images.
+        carved, val = _split(train, data.val_split, 0)
+        return Source(carved, val, names)
+    return Source(train, test, names)
+
+
+def _files(data: ImageFolderData, root_key: str, classes: list[str], log: Log) -> FileSet:
+    root = data.root if root_key == "data.root" else data.val_root
+    assert root is not None
+    paths, labels = scan(root, classes, root_key, log)
+    ordered, tensor = shuffled(paths, labels)
+    return FileSet(ordered, tensor, data.image_size, data.channels)
+
+
+def _folder(data: ImageFolderData, log: Log) -> Source:
+    classes = class_folders(data.root, "data.root")
+    log(f"listing images of {len(classes)} classes in {data.root}")
+    train = _files(data, "data.root", classes, log)
+    if data.val_root is None:
+        kept, val = _split(train, data.val_split, 0)
+        return Source(kept, val, classes)
+    extra = sorted(set(class_folders(data.val_root, "data.val_root")) - set(classes))
+    if extra:
+        raise UserError(
+            f"{data.val_root} has class folders that {data.root} lacks: {', '.join(extra)}",
+            hint="give data.val_root the same class folders as data.root",
+        )
+    return Source(train, _files(data, "data.val_root", classes, log), classes)
+
+
+def load_source(data: DataSection, log: Log) -> Source:
+    if isinstance(data, ShapesData):
+        return _shapes(data, log)
+    if isinstance(data, ImageFolderData):
+        return _folder(data, log)
+    return _torchvision(data, log)

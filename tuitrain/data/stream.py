@@ -1,0 +1,163 @@
+"""The streaming path: a DataLoader decodes and augments images in worker processes.
+
+For datasets too large for the device (or with loader: stream). The order is still seeded by
+(seed, epoch) and an epoch can start at any batch, but the workers' augmentation randomness
+cannot be replayed, so a resumed run continues closely rather than exactly.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from tuitrain.data.augment import BatchAugment
+from tuitrain.data.folder import load_image
+from tuitrain.data.images import FileSet, Images
+from tuitrain.data.memory import batch_count, finish, to_float
+from tuitrain.data.seeding import AUGMENT, ORDER, derive_seed, generator
+
+
+class SampleDataset(Dataset[tuple[Tensor, Tensor]]):
+    """One uint8 C x H x W image and its label per index, with an optional per-image transform."""
+
+    def __init__(self, images: Images, transform: Callable[[Tensor], Tensor] | None) -> None:
+        self.images, self.transform = images, transform
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        source = self.images
+        if isinstance(source, FileSet):
+            image = load_image(source.paths[index], source.size, source.channels)
+        else:
+            image = source.images[index]
+        if self.transform is not None:
+            image = self.transform(image)
+        return image, source.labels[index]
+
+
+class EpochSampler(Sampler[int]):
+    """Indices of one epoch, seeded by (seed, epoch), from a chosen position on."""
+
+    def __init__(self, size: int, *, shuffle: bool, seed: int) -> None:
+        self.size, self.shuffle, self.seed = size, shuffle, seed
+        self.epoch, self.start = 0, 0
+
+    def set_epoch(self, epoch: int, start: int = 0) -> None:
+        self.epoch, self.start = epoch, start
+
+    def __len__(self) -> int:
+        return max(0, self.size - self.start)
+
+    def __iter__(self) -> Iterator[int]:
+        if self.shuffle:
+            cpu = torch.device("cpu")
+            gen = generator(cpu, self.seed, ORDER, self.epoch)
+            order = torch.randperm(self.size, generator=gen)
+        else:
+            order = torch.arange(self.size)
+        return iter(order[self.start :].tolist())
+
+
+def resolve_workers(workers: int | str) -> int:
+    """'auto' is one worker per core this process may run on."""
+    if workers != "auto":
+        return int(workers)
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def make_loader(
+    dataset: SampleDataset,
+    *,
+    batch_size: int,
+    workers: int,
+    device: torch.device,
+    sampler: Sampler[int] | None = None,
+    drop_last: bool = False,
+    persistent: bool = True,
+) -> DataLoader[tuple[Tensor, Tensor]]:
+    extra: dict[str, object] = {}
+    if workers > 0:
+        # The trainer runs in a thread beside the interface: forking a threaded process can
+        # deadlock the child, so workers start from a clean server process where there is one.
+        methods = multiprocessing.get_all_start_methods()
+        extra["multiprocessing_context"] = "forkserver" if "forkserver" in methods else None
+        extra["persistent_workers"] = persistent
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=sampler,
+        drop_last=drop_last,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+class StreamTrainLoader:
+    def __init__(
+        self,
+        dataset: SampleDataset,
+        *,
+        batch_size: int,
+        shuffle: bool,
+        drop_last: bool,
+        seed: int,
+        workers: int,
+        device: torch.device,
+        batch_augment: BatchAugment,
+        channels_last: bool = False,
+    ) -> None:
+        self.device, self.seed, self.batch_size = device, seed, batch_size
+        self.batch_augment, self.channels_last = batch_augment, channels_last
+        self.sampler = EpochSampler(len(dataset), shuffle=shuffle, seed=seed)
+        self.loader = make_loader(
+            dataset,
+            batch_size=batch_size,
+            workers=workers,
+            device=device,
+            sampler=self.sampler,
+            drop_last=drop_last,
+        )
+        self.batches_per_epoch = batch_count(len(dataset), batch_size, drop_last)
+
+    def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[tuple[Tensor, Tensor]]:
+        self.sampler.set_epoch(epoch, start_batch * self.batch_size)
+        gen = torch.Generator(device=self.device)
+        for k, (images, labels) in enumerate(self.loader, start_batch):
+            x = to_float(images.to(self.device, non_blocking=True))
+            y = labels.to(self.device, non_blocking=True)
+            gen.manual_seed(derive_seed(self.seed, AUGMENT, epoch, k))
+            x, y = self.batch_augment(x, y, gen)
+            yield finish(x, self.channels_last), y
+
+
+class StreamEvalLoader:
+    """Fixed order, no augmentation, int64 targets; normalization on the device."""
+
+    def __init__(
+        self,
+        dataset: SampleDataset,
+        *,
+        batch_size: int,
+        workers: int,
+        device: torch.device,
+        normalize: Callable[[Tensor], Tensor],
+        channels_last: bool = False,
+    ) -> None:
+        self.device, self.normalize, self.channels_last = device, normalize, channels_last
+        self.loader = make_loader(dataset, batch_size=batch_size, workers=workers, device=device)
+        self.batches = batch_count(len(dataset), batch_size, drop_last=False)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        for images, labels in self.loader:
+            x = self.normalize(to_float(images.to(self.device, non_blocking=True)))
+            yield finish(x, self.channels_last), labels.to(self.device, non_blocking=True)
