@@ -126,6 +126,7 @@ class MonitorApp(App[int]):
             self.set_keymap(self.keymap)
         for problem in self.key_problems:
             self.history.say("warning", problem)
+            self.notify(problem, title="key settings ignored", severity="warning", timeout=15)
         self.set_interval(1 / min(10.0, self.control.refresh_hz), self._tick)
         self.link.start(self.emit)
         self._redraw()
