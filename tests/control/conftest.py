@@ -24,12 +24,12 @@ def short_tmp() -> Iterator[Path]:
 
 
 @pytest.fixture(autouse=True)
-def runtime_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """XDG_RUNTIME_DIR pointed at a directory of this test's own."""
-    path = tmp_path / "xdg"
-    path.mkdir(mode=0o700)
+def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """XDG_RUNTIME_DIR pointed at a (short) directory of this test's own."""
+    path = Path(tempfile.mkdtemp(prefix="tx-"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(path))
-    return path
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import dataclasses
 import queue
 import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from tuitrain.engine.events import (
     event_from_dict,
 )
 from tuitrain.runs.reader import read_events
-from tuitrain.runs.status import read_status
+from tuitrain.runs.status import LIVE, read_status
 
 HISTORY_CHUNK = 1 << 20
 """Bytes of events.jsonl read at a time while replaying history."""
@@ -176,7 +177,7 @@ class AttachLink:
         if self._ended:
             self._deliver(Log(message="the run has ended; the monitor is no longer attached"))
             return
-        status = read_status(self.run_dir).get("status") if self.run_dir else "unknown"
+        status = _settled_status(self.run_dir) if self.run_dir else "unknown"
         message = f"lost the connection to the run (status: {status}): {exc}"
         self._deliver(Warned(category="control", message=message))
 
@@ -185,6 +186,17 @@ class AttachLink:
             self._ended = True
         if not self._closed.is_set():
             self._emit(event)
+
+
+def _settled_status(run_dir: Path, wait_s: float = 1.0) -> str:
+    """The run's status once its end has had a moment to show: a killed process's socket
+    closes before the process is gone (and reaped), and until then it still looks alive."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        status = str(read_status(run_dir).get("status", "unknown"))
+        if status not in LIVE or time.monotonic() >= deadline:
+            return status
+        time.sleep(0.05)
 
 
 def _rejected(command: Command, reason: str) -> CommandRejected:
