@@ -242,6 +242,11 @@ class MonitorApp(App[int]):
             self.history.say("info", "quit cancelled; training goes on")
             self._redraw()
 
+    @property
+    def stop_sent(self) -> bool:
+        """Whether the user's quit has already asked the run to stop."""
+        return self._stopping
+
     def _stop_run(self) -> None:
         self._stopping = True
         command = cmd.Stop(source="key", reason="quit from the monitor")
@@ -260,12 +265,13 @@ class MonitorApp(App[int]):
             return
         self._closed = True
         self.link.close()
-        code = exit_status(self.outcome)
+        code = self.exit_code
         self.exit(code, return_code=code)
 
     @property
     def exit_code(self) -> int:
-        """What the process should exit with: 0, or non-zero when the run failed."""
+        """What the process should exit with: non-zero when a run this monitor owns failed.
+        A monitor that only watches (view, attach) succeeded whatever the run did."""
         if self.return_code is not None:
             return self.return_code
-        return exit_status(self.outcome)
+        return exit_status(self.outcome) if self.link.owns_run else 0

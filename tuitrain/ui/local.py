@@ -1,0 +1,91 @@
+"""The monitor for a run trained in this process (`tuitrain run` and `resume` on a terminal).
+
+The trainer is used through its public face only (subscribe, submit, start, join, result,
+preset.control, name), so this module never imports the engine's internals or torch.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from tuitrain.engine import commands as cmd
+from tuitrain.engine import events as ev
+from tuitrain.ui.app import MonitorApp
+from tuitrain.ui.outcome import exit_status
+
+WAIT_NOTE_S = 2.0
+
+
+class LocalTrainer(Protocol):
+    name: str
+    preset: Any
+    result: ev.Finished | ev.Failed | None
+
+    def subscribe(self, consumer: Callable[[ev.Event], None]) -> None: ...
+    def submit(self, command: cmd.Command) -> None: ...
+    def start(self) -> None: ...
+    def join(self, timeout: float | None = None) -> bool: ...
+
+
+class TrainerLink:
+    """RunLink to a trainer in this process: quitting the monitor ends the run."""
+
+    can_control = True
+    owns_run = True
+
+    def __init__(self, trainer: LocalTrainer) -> None:
+        self.trainer = trainer
+        self.label = f"{trainer.name} (this process)"
+        self._emit: Callable[[ev.Event], None] | None = None
+        self._closed = False
+        self.started = False
+
+    def start(self, emit: Callable[[ev.Event], None]) -> None:
+        # Subscribed before the trainer starts, so no event is missed: history is empty.
+        self._emit = emit
+        self.trainer.subscribe(self._deliver)
+        self.trainer.start()
+        self.started = True
+
+    def _deliver(self, event: ev.Event) -> None:
+        if not self._closed and self._emit is not None:
+            self._emit(event)
+
+    def submit(self, command: cmd.Command) -> None:
+        self.trainer.submit(command)
+
+    def close(self) -> None:
+        self._closed = True
+
+
+def run_monitor(trainer: LocalTrainer, options: object = None) -> int:
+    """Train under the monitor; return the exit status (0 finished, 1 failed, 2 bad input).
+
+    When the monitor closes before the run has ended (the stop took longer than the monitor
+    waits, or the monitor itself broke), the run is asked to stop and is waited for here, on
+    the restored terminal, so its last checkpoint is written before the process exits.
+    """
+    link = TrainerLink(trainer)
+    control = getattr(getattr(trainer, "preset", None), "control", None)
+    app = MonitorApp(link, control, f"tuitrain {trainer.name}")
+    try:
+        app.run()
+    finally:
+        link.close()
+        if link.started:
+            _wait_for_the_run(trainer, asked=app.stop_sent)
+    if trainer.result is not None:
+        return exit_status(trainer.result)
+    return app.return_code or 0
+
+
+def _wait_for_the_run(trainer: LocalTrainer, asked: bool) -> None:
+    if trainer.join(timeout=0):
+        return
+    if not asked:
+        trainer.submit(cmd.Stop(source="monitor", reason="the monitor closed"))
+    print("tuitrain: stopping the run and saving a checkpoint…", file=sys.stderr, flush=True)
+    while not trainer.join(timeout=WAIT_NOTE_S):
+        print("tuitrain: still saving… (Ctrl-C again quits at once)", file=sys.stderr, flush=True)
