@@ -7,6 +7,7 @@ queued one); if it still falls further behind, it is sent a last error and disco
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from collections import deque
@@ -137,4 +138,15 @@ class Connection:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            self.sock.close()
+            close_quietly(self.sock)
+
+
+def close_quietly(sock: socket.socket) -> None:
+    """Close after discarding what the client sent and we never read: closing on unread
+    input makes the client's next read fail with ECONNRESET instead of a clean end."""
+    with contextlib.suppress(OSError):
+        sock.setblocking(False)
+        for _ in range(16):
+            if not sock.recv(65536):
+                break
+    sock.close()

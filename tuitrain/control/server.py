@@ -19,6 +19,7 @@ that subscribes then gets every event exactly once, from the log or live.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import selectors
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from tuitrain.control import paths, protocol
-from tuitrain.control.connection import Connection, Limits
+from tuitrain.control.connection import Connection, Limits, close_quietly
 from tuitrain.control.feed import EventFeed
 from tuitrain.control.peer import peer_uid
 from tuitrain.control.requests import RequestHandler
@@ -292,9 +293,7 @@ def _event_line(event: Event) -> bytes:
 
 
 def _refuse(sock: socket.socket, code: str, message: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.setblocking(False)
         sock.send(protocol.encode(protocol.error(code, message)))
-    except OSError:
-        pass
-    sock.close()
+    close_quietly(sock)
