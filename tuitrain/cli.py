@@ -114,14 +114,15 @@ COMMANDS: list[Command] = [
 """Every command, in the order `tuitrain --help` lists them."""
 
 
-def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentParser:
+def build_parser(commands: Sequence[Command] | None = None) -> argparse.ArgumentParser:
+    """The parser for commands (by default, every command in COMMANDS)."""
     parser = argparse.ArgumentParser(
         prog="tuitrain",
         description="Train CNN image classifiers in PyTorch and watch them learn in the terminal.",
     )
     parser.add_argument("--version", action="version", version=f"tuitrain {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for command in commands:
+    for command in COMMANDS if commands is None else commands:
         sub = subparsers.add_parser(
             command.name,
             help=command.summary,

@@ -41,6 +41,13 @@ def _spell(value: Any) -> str:
     return str(value)
 
 
+def _aside(description: str | None) -> str:
+    """A field's documentation as a parenthesis: ` (folder with one sub-folder per class)`."""
+    if not description:
+        return ""
+    return f" ({description[:1].lower()}{description[1:].rstrip('.')})"
+
+
 def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -107,7 +114,7 @@ def _requirement(reading: _Reading) -> str | None:
     if reading.type == "string_pattern_mismatch":
         hint = reading.walk.slot.description if reading.walk.slot else None
         pattern = reading.ctx.get("pattern", "")
-        return f"text matching {pattern}" + (f" ({hint.rstrip('.')})" if hint else "")
+        return f"text matching {pattern}{_aside(hint)}"
     phrase = _PHRASES.get(reading.type)
     if phrase is not None:
         return phrase(reading.ctx)
@@ -133,8 +140,9 @@ def _wrong_value(readings: list[_Reading], document: Document) -> Problem:
     first = readings[0]
     location = document.origin(first.path).value
     phrases = [_requirement(reading) for reading in readings]
-    if any(phrase is None for phrase in phrases):
-        return Problem(location, first.subject(), first.error["msg"])
+    if any(phrase is None for phrase in phrases):  # a rule's own message says it best
+        message = first.error["msg"].removeprefix("Value error, ")
+        return Problem(location, first.subject(), message)
     if len(readings) > 1:
         parts = [
             f"{phrase}{_allowed_range(reading)}"
@@ -177,7 +185,7 @@ def _missing(reading: _Reading, document: Document) -> Problem:
     where = document.origin(path)
     location = where.key if path else where.value
     about = reading.walk.slot.description if reading.walk.slot else None
-    message = "required, but missing" + (f" ({about.rstrip('.')})" if about else "")
+    message = "required, but missing" + _aside(about)
     return Problem(location, dotted(reading.path), message)
 
 

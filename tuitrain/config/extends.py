@@ -43,7 +43,7 @@ def _parent(document: Document, file: PresetFile, chain: list[PresetFile]) -> Pr
     chain_paths = [link.path for link in chain]
     if parent.path in chain_paths:
         cycle = _chain_text(chain[chain_paths.index(parent.path) :], parent.shown)
-        raise PresetError.at(where, f"extends cycle: {cycle}", "extends")
+        raise PresetError.at(where, f"forms a cycle: {cycle}", "extends")
     if len(chain) >= MAX_CHAIN:
         raise PresetError.at(where, f"the extends chain holds over {MAX_CHAIN} presets", "extends")
     return parent
@@ -53,7 +53,7 @@ def _read_parent(parent: PresetFile, asked_at: Location, chain: list[PresetFile]
     try:
         text = read_text(parent)
     except SourceError as exc:
-        via = f" (extends chain: {_chain_text(chain, parent.shown)})" if len(chain) > 1 else ""
+        via = f" (extends chain: {_chain_text(chain[:-1], parent.shown)})" if len(chain) > 2 else ""
         raise PresetError.at(asked_at, f"{parent.shown}: {exc}{via}", "extends") from None
     return formats.parse(text, parent.shown, parent.path.suffix)
 

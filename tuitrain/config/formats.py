@@ -75,8 +75,8 @@ def _parse_json(text: str, source: str) -> Document:
         raise PresetError.at(Location(source), f"duplicate key {exc.args[0]!r}") from None
     except RecursionError:
         raise PresetError.at(Location(source), _TOO_DEEP) from None
-    except ValueError as exc:  # e.g. an integer with more digits than Python converts
-        raise PresetError.at(Location(source), f"not valid JSON: {exc}") from None
+    except ValueError:  # the one other refusal: an integer longer than Python converts
+        raise PresetError.at(Location(source), "a number has too many digits") from None
     _check_size(tree, source)
     try:  # JSON is close to a subset of YAML 1.2: the YAML reader finds where keys are
         origins = yaml12.compose(text, source).origins

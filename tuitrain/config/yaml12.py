@@ -109,7 +109,9 @@ def _scalar_value(event: ev.ScalarEvent) -> Any:
 
 def _check_collection_tag(event: ev.CollectionStartEvent, kind: str) -> None:
     if event.tag not in (None, "!", _STANDARD + kind):
-        raise ScalarError(f"the tag {shown_tag(event.tag)} is not allowed here")
+        raise ScalarError(
+            f"the tag {shown_tag(event.tag)} is not allowed; presets hold plain values"
+        )
 
 
 @dataclass
