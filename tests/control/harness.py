@@ -14,6 +14,7 @@ import json
 import queue
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ class FakeTrainer:
         self.paused = False
         self.hold = threading.Event()
         """While set, commands wait in the queue: the engine busy in a long validation."""
+        self.submitted: list[cmd.Command] = []
+        """Commands as they reach the queue (applied or not yet)."""
         self.applied: list[cmd.Command] = []
         self.result: ev.Finished | None = None
         self._queue: queue.SimpleQueue[cmd.Command] = queue.SimpleQueue()
@@ -46,6 +49,7 @@ class FakeTrainer:
         self.bus.subscribe(consumer)
 
     def submit(self, command: cmd.Command) -> None:
+        self.submitted.append(command)
         self._queue.put(command)
 
     def start(self) -> None:
@@ -279,6 +283,13 @@ class FakeRun:
             assert self.trainer.alive, "the fake trainer stopped"
             assert time.monotonic() < deadline, "the fake trainer stalled"
             time.sleep(0.005)
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.005)
 
 
 def read_status(run_dir: Path) -> dict[str, Any]:

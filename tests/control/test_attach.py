@@ -104,7 +104,7 @@ def test_a_command_the_server_refuses_comes_back_as_rejected(fake_run: FakeRun) 
 
 
 def test_no_answer_in_time_becomes_a_warning(runs_dir: Path) -> None:
-    with FakeRun(runs_dir / RUN_NAME, limits=Limits(ack_timeout=0.2)) as run:
+    with FakeRun(runs_dir / RUN_NAME, limits=Limits(slow_ack_timeout=0.2)) as run:
         link, events = attached(run)
         run.trainer.hold.set()
         link.submit(cmd.Validate())

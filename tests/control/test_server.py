@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from tests.control.conftest import RUN_NAME
-from tests.control.harness import FakeRun
+from tests.control.harness import FakeRun, wait_until
 from tests.control.raw import RawClient
 from tuitrain.control.client import ControlClient
 from tuitrain.control.connection import Limits
+from tuitrain.control.server import ControlServer
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 
@@ -107,6 +108,8 @@ def test_welcome_describes_the_run(fake_run: FakeRun) -> None:
     assert welcome["run_dir"] == str(fake_run.run_dir.absolute())
     assert welcome["events"] == str(fake_run.run_dir.absolute() / "events.jsonl")
     assert welcome["ended"] is None
+    assert welcome["ack_timeouts"]["pause"] == 10.0
+    assert welcome["ack_timeouts"]["validate"] == 300.0
 
 
 def test_two_clients_at_once_each_get_their_own_answer(fake_run: FakeRun) -> None:
@@ -155,14 +158,14 @@ def test_a_client_that_vanishes_mid_command_harms_nothing(fake_run: FakeRun) -> 
 
 
 def test_no_answer_in_time_is_a_timeout_but_the_command_still_applies(runs_dir: Path) -> None:
-    with FakeRun(runs_dir / RUN_NAME, limits=Limits(ack_timeout=0.3)) as run:
+    with FakeRun(runs_dir / RUN_NAME, limits=Limits(slow_ack_timeout=0.3)) as run:
         run.trainer.hold.set()
         client = RawClient(run.socket)
         client.hello()
         client.send({**COMMAND, "command": "validate", "id": "v1"})
         reply = client.expect("error")
         assert (reply["code"], reply["id"]) == ("timeout", "v1")
-        assert "stays queued" in reply["message"]
+        assert "queued or under way and still applies" in reply["message"]
         run.trainer.hold.clear()
         run.wait_steps(3)
         assert [c.id for c in run.trainer.applied] == ["v1"]
@@ -174,7 +177,7 @@ def test_commands_pending_or_sent_when_the_run_ends_are_answered(fake_run: FakeR
     fake_run.trainer.hold.set()
     fake_run.trainer.submit(cmd.Stop(source="api"))
     client.send({**COMMAND, "command": "validate", "id": "late"})
-    time.sleep(0.05)  # the server has taken it before the run ends
+    wait_until(lambda: len(fake_run.trainer.submitted) == 2)  # taken before the run ends
     fake_run.trainer.hold.clear()
     reply = client.expect("error")
     assert (reply["code"], reply["id"]) == ("ended", "late")
@@ -232,8 +235,15 @@ def test_too_many_clients_are_turned_away(runs_dir: Path) -> None:
         assert third.read()["code"] == "busy"
         assert third.closed_by_server()
         first.close()
-        time.sleep(0.1)
-        assert RawClient(run.socket).hello()["type"] == "welcome"
+        wait_until(lambda: _welcomed(run.socket))
+
+
+def _welcomed(path: Path) -> bool:
+    client = RawClient(path)
+    client.send({"type": "hello", "version": 1, "client": "ctl"})
+    reply = client.read()
+    client.close()
+    return reply["type"] == "welcome"
 
 
 def test_a_flood_is_rate_limited(runs_dir: Path) -> None:
@@ -254,10 +264,33 @@ def test_closing_the_server_answers_pending_commands_and_removes_the_socket(
     client = RawClient(fake_run.socket)
     client.hello()
     client.send({**COMMAND, "command": "validate", "id": "v"})
-    time.sleep(0.05)
+    wait_until(lambda: fake_run.trainer.submitted)
     fake_run.server.close()
     reply = client.expect("error")
     assert (reply["code"], reply["id"]) == ("shutdown", "v")
     assert client.closed_by_server()
     assert not fake_run.socket.exists()
     fake_run.trainer.hold.clear()
+
+
+def test_a_fault_in_the_run_costs_one_reply_not_the_server(short_tmp: Path) -> None:
+    def broken_offset() -> int:
+        raise OSError("events.jsonl is gone")
+
+    submitted: list[cmd.Command] = []
+    server = ControlServer(
+        short_tmp / "c.sock", submitted.append, lock=threading.RLock(), history_offset=broken_offset
+    )
+    server.start()
+    try:
+        client = RawClient(short_tmp / "c.sock")
+        client.hello()
+        client.send({"type": "subscribe"})
+        reply = client.expect("error")
+        assert reply["code"] == "internal" and "events.jsonl is gone" in reply["message"]
+        client.send({**COMMAND, "command": "pause", "id": "p"})
+        wait_until(lambda: [c.id for c in submitted] == ["p"])
+        server.on_event(ev.Paused(step=1, source="ctl", cmd_id="p"))
+        assert client.expect("ack")["event"]["type"] == "paused"
+    finally:
+        server.close()

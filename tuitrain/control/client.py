@@ -30,6 +30,7 @@ from tuitrain.engine.events import CommandRejected, Event, event_from_dict
 from tuitrain.runs.status import LIVE, read_status
 
 CONNECT_TIMEOUT = 5.0
+DEFAULT_ACK_TIMEOUT = 300.0
 ANSWER_MARGIN = 5.0
 """Seconds to wait past the server's own ack timeout before giving up on it."""
 _GONE = (protocol.ENDED, protocol.SHUTDOWN)
@@ -127,7 +128,7 @@ class ControlClient:
         """Submit `command` and wait for the run's answer: the event carrying its id (a
         CommandRejected when the run, or the server on its behalf, refuses it)."""
         if timeout is None:
-            timeout = float(self.welcome.get("ack_timeout") or 10.0) + ANSWER_MARGIN
+            timeout = self._ack_timeout(command.name) + ANSWER_MARGIN
         command = dataclasses.replace(command, source=self.kind)
         self.send({"type": "command", **command.to_dict()})
         deadline = time.monotonic() + timeout
@@ -141,6 +142,12 @@ class ControlClient:
                 return _answer_event(reply)
             if reply["type"] == "error":
                 return _refusal(command, reply)
+
+    def _ack_timeout(self, name: str) -> float:
+        # The server answers `timeout` itself after this long; waiting past it is a backstop.
+        timeouts = self.welcome.get("ack_timeouts")
+        seconds = timeouts.get(name) if isinstance(timeouts, dict) else None
+        return float(seconds) if isinstance(seconds, (int, float)) else DEFAULT_ACK_TIMEOUT
 
     def _expect(self, kind: str, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -29,9 +29,19 @@ class Limits:
     max_queued: int = 4 * 1024 * 1024
     """Bytes queued for a client beyond which it is disconnected."""
     ack_timeout: float = 10.0
-    """Seconds to wait for the engine's answer to a command before replying `timeout`."""
+    """Seconds to wait for the engine's answer to a command before replying `timeout`..."""
+    slow_ack_timeout: float = 300.0
+    """...or to one whose answer comes only once its work is done (SLOW_COMMANDS)."""
     close_grace: float = 1.0
     """Seconds a closing connection gets to take its last messages."""
+
+
+SLOW_COMMANDS = frozenset({"validate", "checkpoint", "stop"})
+"""Answered after a validation pass or a checkpoint write, which may take minutes."""
+
+
+def ack_timeout(limits: Limits, command: str) -> float:
+    return limits.slow_ack_timeout if command in SLOW_COMMANDS else limits.ack_timeout
 
 
 class Connection:

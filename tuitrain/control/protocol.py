@@ -38,6 +38,7 @@ TIMEOUT = "timeout"
 ENDED = "ended"
 SLOW_CLIENT = "slow_client"
 SHUTDOWN = "shutdown"
+INTERNAL = "internal"
 
 
 class ProtocolError(Exception):

@@ -9,6 +9,7 @@ passing `command_from_dict`.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -16,11 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuitrain.control import protocol
-from tuitrain.control.connection import Connection, Limits
+from tuitrain.control.connection import Connection, Limits, ack_timeout
 from tuitrain.control.feed import EventFeed
 from tuitrain.control.protocol import ProtocolError
 from tuitrain.engine.commands import Command, Stop, command_from_dict
 from tuitrain.engine.events import TERMINAL_TYPES, CommandRejected, Event, Failed, Finished
+
+log = logging.getLogger(__name__)
 
 CLIENT_COMMANDS = frozenset({"pause", "resume", "lr_scale", "lr", "checkpoint", "validate", "stop"})
 """save_on_signal is left to signals: its checkpoint says a signal asked for it."""
@@ -72,6 +75,11 @@ class RequestHandler:
             self._dispatch(conn, message)
         except ProtocolError as exc:
             conn.send(protocol.error(exc.code, exc.message, message.get("id")))
+        except Exception as exc:
+            # A fault of ours (history_offset failing, say) must cost one reply, not the server.
+            log.exception("control: a %s request failed", message.get("type"))
+            text = f"the run could not handle this: {type(exc).__name__}: {exc}"
+            conn.send(protocol.error(protocol.INTERNAL, text, message.get("id")))
 
     def _dispatch(self, conn: Connection, message: dict[str, Any]) -> None:
         kind = message["type"]
@@ -129,9 +137,8 @@ class RequestHandler:
             raise ProtocolError(protocol.ENDED, f"the run has ended ({self.ended})")
         if command.id in self.pending:
             raise ProtocolError(protocol.DUPLICATE_ID, f"command {command.id} is still pending")
-        self.pending[command.id] = Pending(
-            conn, command.name, time.monotonic() + self.limits.ack_timeout
-        )
+        timeout = ack_timeout(self.limits, command.name)
+        self.pending[command.id] = Pending(conn, command.name, time.monotonic() + timeout)
         try:
             self.submit(command)
         except Exception as exc:
@@ -185,9 +192,10 @@ class RequestHandler:
         for cmd_id, pending in list(self.pending.items()):
             if now >= pending.deadline:
                 del self.pending[cmd_id]
+                seconds = ack_timeout(self.limits, pending.name)
                 text = (
-                    f"no answer within {self.limits.ack_timeout:g} s; {pending.name} stays "
-                    "queued and applies at the run's next step boundary"
+                    f"no answer within {seconds:g} s; the run is busy (starting, validating or "
+                    f"saving); {pending.name} is queued or under way and still applies"
                 )
                 pending.conn.send(protocol.error(protocol.TIMEOUT, text, cmd_id))
 

@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from tuitrain.control import paths, protocol
-from tuitrain.control.connection import Connection, Limits, close_quietly
+from tuitrain.control.connection import Connection, Limits, ack_timeout, close_quietly
 from tuitrain.control.feed import EventFeed
 from tuitrain.control.peer import peer_uid
-from tuitrain.control.requests import RequestHandler
+from tuitrain.control.requests import CLIENT_COMMANDS, RequestHandler
 from tuitrain.engine.commands import Command
 from tuitrain.engine.events import Event
 
@@ -208,12 +208,18 @@ class ControlServer:
                 if conn.subscribed:
                     conn.fail(protocol.SLOW_CLIENT, "the control channel missed events; reattach")
         for seq, event in batch:
-            line: bytes | None = None
-            for conn in self._conns.values():
-                if conn.live_from is not None and seq >= conn.live_from:
-                    line = line or _event_line(event)
-                    conn.send_event(line, event.droppable)
-            self._handler.answer(event)
+            try:
+                self._fan_out(seq, event)
+                self._handler.answer(event)
+            except Exception:
+                log.exception("control: could not pass on a %s event", event.type)
+
+    def _fan_out(self, seq: int, event: Event) -> None:
+        line: bytes | None = None
+        for conn in self._conns.values():
+            if conn.live_from is not None and seq >= conn.live_from:
+                line = line or _event_line(event)
+                conn.send_event(line, event.droppable)
 
     def _tidy(self) -> None:
         now = time.monotonic()
@@ -237,6 +243,8 @@ class ControlServer:
         self._selector.unregister(conn.sock)
         del self._conns[conn.sock]
         conn.close()
+        # With nobody watching, step reports need not even be queued.
+        self._feed.listening = any(c.subscribed for c in self._conns.values())
 
     def _drain(self) -> None:
         """Last words: events not yet sent, answers to pending commands, then goodbye."""
@@ -280,7 +288,7 @@ def _welcome(run_dir: Path | None, limits: Limits) -> dict[str, Any]:
         "run": where.name if where else None,
         "run_dir": str(where) if where else None,
         "events": str(where / EVENTS_FILE) if where else None,
-        "ack_timeout": limits.ack_timeout,
+        "ack_timeouts": {name: ack_timeout(limits, name) for name in sorted(CLIENT_COMMANDS)},
     }
 
 
