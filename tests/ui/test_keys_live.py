@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets import Digits
+
 from tests.ui.fakes import ScriptedLink, history_events, step
 from tests.ui.screen import screen_text, settle, shows, until
 from tuitrain.config.train import Control
@@ -56,8 +58,9 @@ async def test_lowering_the_lr_twice_sends_two_scalings_and_shows_a_quarter() ->
         await pilot.press("l", "l")
         sent = [c for c in link.submitted if isinstance(c, cmd.ScaleLR)]
         assert [(c.factor, c.source) for c in sent] == [(0.5, "key"), (0.5, "key")]
-        await shows(pilot, "LR 0.05 → 0.025", "user (key)")
-        assert app.query_one("#lr-digits").value == "0.025"
+        await shows(pilot, "LR 0.05 → 0.025", "by you (key)", "×0.25")
+        digits = app.query_one("#lr-digits", Digits)
+        await until(pilot, lambda: digits.value == "0.025")  # the large value, next refresh
 
 
 async def test_raising_the_lr_divides_by_the_factor() -> None:

@@ -8,9 +8,12 @@ control.refresh_hz, and only when something changed.
 
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
 from typing import ClassVar
 
+from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -37,6 +40,15 @@ from tuitrain.ui.widgets.trends import TrendsPanel
 
 STOP_TIMEOUT_S = 10.0
 """How long `q` waits for the run to confirm it stopped before the monitor exits anyway."""
+
+
+def sixteen_colour_terminal() -> bool:
+    """Whether Textual will draw with the 16 standard colours (as Rich detects them)."""
+    system = os.environ.get("TEXTUAL_COLOR_SYSTEM", "auto")
+    if system != "auto":
+        return system in ("standard", "windows")
+    console = Console(file=io.StringIO(), force_terminal=True)
+    return console.color_system in ("standard", "windows")
 
 
 class MonitorApp(App[int]):
@@ -68,7 +80,10 @@ class MonitorApp(App[int]):
         keys_path: Path | None = None,
         stop_timeout: float = STOP_TIMEOUT_S,
     ) -> None:
-        super().__init__()
+        # A 16-colour terminal (TERM=screen under tmux, a bare xterm) gets the terminal's own
+        # palette; decided before App.__init__, which picks the NO_COLOR filter from it.
+        self.sixteen_colours = sixteen_colour_terminal()
+        super().__init__(ansi_color=True if self.sixteen_colours else None)
         self.link = link
         self.control = control or Control()
         self.title = title
@@ -107,8 +122,8 @@ class MonitorApp(App[int]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        if self.console.color_system in ("standard", "windows"):
-            self.theme = "ansi-dark"  # 16 colours: use the terminal's own palette
+        if self.sixteen_colours:
+            self.theme = "ansi-dark"
         for widget_id, title in (
             ("loss-plot", f"Loss  {CurvePlot.LEGEND}"),
             ("acc-plot", f"Accuracy %  {CurvePlot.LEGEND}"),
@@ -172,9 +187,9 @@ class MonitorApp(App[int]):
     def _steer(self, command: cmd.Command, label: str) -> None:
         """Send a command and say so at once; the engine's answer confirms it later."""
         if not self.link.can_control:
-            self.history.say("warning", f"read-only: cannot {label} ({self.link.label})")
+            self.history.say("warning", f"{label} not sent: read-only, {self.link.label}")
         elif not self.history.live:
-            self.history.say("warning", f"the run has ended: cannot {label}")
+            self.history.say("warning", f"{label} not sent: the run has ended")
         else:
             self.history.request(command, label)
             try:

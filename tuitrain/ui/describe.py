@@ -20,6 +20,20 @@ _SCHEDULE_DETAILS = {
 }
 
 
+def complete(preset: dict[str, Any]) -> dict[str, Any]:
+    """The preset with its defaults filled in (a resolved preset lists only what was set).
+    A preset this version cannot validate (a newer writer, a dataset folder that only exists on
+    the training machine) is described as it is."""
+    from pydantic import ValidationError
+
+    from tuitrain.config.preset import Preset
+
+    try:
+        return Preset.model_validate(preset).model_dump(mode="json")
+    except (ValidationError, TypeError, ValueError):
+        return preset
+
+
 def _section(preset: dict[str, Any], name: str) -> dict[str, Any]:
     value = preset.get(name)
     return value if isinstance(value, dict) else {}

@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from tuitrain.engine import events as ev
 from tuitrain.engine.commands import Command
-from tuitrain.ui import fmt
+from tuitrain.ui import describe, fmt
 from tuitrain.ui.series import BucketSeries
 
 Status = Literal["starting", "running", "paused", "finished", "failed"]
@@ -93,6 +93,7 @@ class RunHistory:
         """Step reports skipped because the monitor fell behind (curves lose detail only)."""
         self.version = 0
         self._event_time: float | None = None
+        self._preset: dict[str, Any] = {}
 
     # Derived values -----------------------------------------------------------------------
 
@@ -101,8 +102,9 @@ class RunHistory:
         return self.status in ("starting", "running", "paused")
 
     @property
-    def preset(self) -> dict:
-        return self.started.preset if self.started else {}
+    def preset(self) -> dict[str, Any]:
+        """The run's preset, defaults included."""
+        return self._preset
 
     @property
     def epochs(self) -> int | None:
@@ -169,6 +171,7 @@ class RunHistory:
 
     def _on_started(self, e: ev.RunStarted) -> None:
         self.started = e
+        self._preset = describe.complete(e.preset)
         self.status = "running"
         self.lr.value, self.lr.source, self.lr.step = e.lr, "schedule", e.step
         what = "resumed" if e.resumed else "started"

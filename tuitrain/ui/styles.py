@@ -3,12 +3,13 @@ the same in a 16-colour terminal; and every state is also a word, so it reads un
 
 from __future__ import annotations
 
+# Reverse video: without colour (NO_COLOR) the status word is still set off from the line.
 STATUS_STYLE = {
     "starting": "bold reverse",
-    "running": "bold black on green",
-    "paused": "bold black on yellow",
-    "finished": "bold white on blue",
-    "failed": "bold white on red",
+    "running": "bold reverse green",
+    "paused": "bold reverse yellow",
+    "finished": "bold reverse blue",
+    "failed": "bold reverse red",
 }
 
 LEVEL_STYLE = {

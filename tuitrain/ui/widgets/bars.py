@@ -28,7 +28,7 @@ class StatusBar(HistoryView):
 
     def lines(self, width: int, height: int) -> list[Text]:
         h = self.history
-        left = Text(f" {status_word(h)} ", style=STATUS_STYLE[h.status])
+        left = Text.assemble((f" {status_word(h)} ", STATUS_STYLE[h.status]))
         started = h.started
         parts = [started.preset_name if started else self.label]
         if started is not None:
@@ -52,7 +52,7 @@ class StatusBar(HistoryView):
         if not fit:
             return Text()
         word = "fit OK" if fit == "ok" else fit.upper()
-        text = Text(word, style=FIT_STYLE.get(fit, "bold"))
+        text = Text.assemble((word, FIT_STYLE.get(fit, "bold")))
         if gap is not None:
             text.append(f" gap {fmt.points(gap)}", style="dim")
         return text
@@ -65,7 +65,7 @@ class NoticeLine(HistoryView):
         notice = self.history.notice
         if notice is None:
             return [Text(" press ? for help", style="dim")]
-        text = Text(f" {LEVEL_MARK[notice.level]} ", style=LEVEL_STYLE[notice.level])
+        text = Text.assemble((f" {LEVEL_MARK[notice.level]} ", LEVEL_STYLE[notice.level]))
         text.append(notice.text, style=LEVEL_STYLE[notice.level])
         return [text]
 
@@ -77,7 +77,7 @@ class FailureBanner(Static):
         self.display = failed is not None
         if failed is None:
             return
-        text = Text(" FAILED ", style="bold white on red")
+        text = Text.assemble((" FAILED ", "bold reverse red"))
         text.append(f" {failed.error}", style="bold")
         step = f" at step {failed.step}" if failed.step is not None else ""
         text.append(f"{step}: {failed.message}")

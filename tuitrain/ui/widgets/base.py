@@ -35,6 +35,6 @@ class HistoryView(Widget):
 
 
 def labelled(label: str, value: str, value_style: str = "bold") -> Text:
-    text = Text(f"{label} ", style="dim")
+    text = Text.assemble((f"{label} ", "dim"))
     text.append(value, style=value_style)
     return text

@@ -16,7 +16,7 @@ class EventLog(HistoryView):
         rows = []
         for entry in reversed(entries):
             stamp = time.strftime("%H:%M:%S", time.localtime(entry.time))
-            text = Text(f"{stamp} ", style="dim")
+            text = Text.assemble((f"{stamp} ", "dim"))
             style = LEVEL_STYLE[entry.level]
             text.append(f"{LEVEL_MARK[entry.level]} {entry.text}", style=style)
             rows.append(text)

@@ -13,17 +13,18 @@ from tuitrain.ui.widgets.base import HistoryView, labelled
 from tuitrain.ui.widgets.plots import LrPlot
 
 
-def who_set(history: RunHistory) -> str:
+def who_set(history: RunHistory) -> tuple[str, str]:
+    """Who set the rate last, and when: ('by you (key)', 'at step 190 · scale ×0.25')."""
     lr = history.lr
     if lr.value is None:
-        return "not known yet"
-    at = f" at step {lr.step}" if lr.step is not None else ""
+        return "not known yet", ""
+    when = f"at step {lr.step}" if lr.step is not None else ""
     if lr.by_user:
-        scale = f", scale ×{lr.scale:.3g}" if lr.scale != 1 else ""
-        return f"user ({lr.source}){at}{scale}"
+        scale = f" · ×{lr.scale:.3g}" if lr.scale != 1 else ""
+        return f"by you ({lr.source})", when + scale
     if lr.source == "nan":
-        return f"NaN roll-back{at}"
-    return f"schedule{at}"
+        return "by NaN roll-back", when
+    return "by schedule", when
 
 
 class LrDetails(HistoryView):
@@ -32,13 +33,15 @@ class LrDetails(HistoryView):
         kind = describe.schedule_kind(h.preset) or "?"
         room = width - len(kind) - 7
         history = [c.mean for c in h.lr.series.columns(room)]
+        who, when = who_set(h)
         rows = [
-            labelled("by", who_set(h), "bold" if h.lr.by_user else ""),
+            Text(who, style="bold" if h.lr.by_user else ""),
+            Text(when, style="dim"),
             labelled("sched", kind, "")
             + Text(" " + fmt.sparkline(history, room, log=True), style="magenta"),
         ]
         if not self.big_value_shown():
-            value = Text("LR ", style="dim")
+            value = Text.assemble(("LR ", "dim"))
             value.append(f" {fmt.lr(h.lr.value)} ", style="bold reverse")
             rows.insert(0, value)
         return rows

@@ -118,7 +118,7 @@ class CurvePlot(HistoryPlot):
 
     def fallback(self, width: int) -> Text:
         steps, train, val = self._series()
-        text = Text(f"{self.metric} ", style="dim")
+        text = Text.assemble((f"{self.metric} ", "dim"))
         spark = fmt.sparkline([y for _, y in steps.means()], max(0, width - 16))
         text.append(spark, style="cyan")
         text.append(f" {self.value_text(steps.last if len(steps) else train.last)}", style="bold")

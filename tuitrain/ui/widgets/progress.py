@@ -52,7 +52,7 @@ class ProgressPanel(HistoryView):
 
 
 def bar_line(head: str, fraction: float, width: int) -> Text:
-    text = Text(head, style="bold")
+    text = Text.assemble((head, "bold"))
     size = width - len(head) - 5
     if size >= 2:
         text.append(fmt.bar(fraction, size), style="cyan")

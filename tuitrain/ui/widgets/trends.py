@@ -27,7 +27,7 @@ class TrendsPanel(HistoryView):
         room = width - label_width - value_width
         out = []
         for label, series, value, style in rows:
-            text = Text(label.ljust(label_width), style="dim")
+            text = Text.assemble((label.ljust(label_width), "dim"))
             text.append(fmt.sparkline(recent(series), room).ljust(max(0, room)), style=style)
             text.append(value.rjust(value_width), style="bold")
             out.append(text)
