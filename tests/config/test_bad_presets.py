@@ -213,3 +213,24 @@ def test_every_bad_set_option_is_reported(capsys: pytest.CaptureFixture[str]) ->
     assert code == 2
     assert len(output.strip().splitlines()) == 1  # --set syntax is checked before values
     assert "--set x: expected key=value" in output
+
+
+@pytest.mark.parametrize(
+    ("suffix", "text"),
+    [
+        (".yaml", "a: " + "[" * 100_000 + "]" * 100_000),
+        (".yaml", "a:\n" + "".join(" " * depth + "- \n" for depth in range(0, 2000, 2))),
+        (".json", '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+        (".toml", "a = " + "[" * 100_000 + "]" * 100_000),
+    ],
+    ids=["yaml-flow", "yaml-block", "json", "toml"],
+)
+def test_very_deep_nesting_is_a_clean_error(
+    suffix: str, text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / f"deep{suffix}"
+    deep.write_text(text)
+    code, output = _validate(capsys, str(deep))
+    assert code == 2
+    assert "nested more than 32 levels deep" in output
+    assert "Traceback" not in output

@@ -124,8 +124,10 @@ def _requirement(reading: _Reading) -> str | None:
 
 def _allowed_range(reading: _Reading) -> str:
     name = next((key for key in reversed(reading.path) if isinstance(key, str)), "value")
-    text = structure.bounds_text(reading.walk.slot, name)
-    return f" (allowed: {text})" if text else ""
+    text, sides = structure.bounds_text(reading.walk.slot, name)
+    if sides == 0 or (sides == 1 and reading.type in _BOUND_TYPES):
+        return ""  # a one-sided bound is already all that "must be at least 1" says
+    return f" (allowed: {text})"
 
 
 def _section_hint(reading: _Reading) -> str:

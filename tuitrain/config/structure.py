@@ -171,19 +171,28 @@ def constraints(slot: Slot | None) -> tuple[Any, ...]:
     return slot.metadata + metadata
 
 
-def bounds_text(slot: Slot | None, name: str) -> str:
-    """`0 < lr <= 100` for a number with both bounds; empty for fewer."""
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def bounds_text(slot: Slot | None, name: str) -> tuple[str, int]:
+    """The range of a number, `0 < lr <= 100` or `size >= 1`, and how many bounds it has."""
     low = high = ""
     for item in constraints(slot):
         if isinstance(item, at.Gt):
-            low = f"{item.gt:g} < "
+            low = f"{_number(item.gt)} <"
         elif isinstance(item, at.Ge):
-            low = f"{item.ge:g} <= "
+            low = f"{_number(item.ge)} <="
         elif isinstance(item, at.Lt):
-            high = f" < {item.lt:g}"
+            high = f"< {_number(item.lt)}"
         elif isinstance(item, at.Le):
-            high = f" <= {item.le:g}"
-    return f"{low}{name}{high}" if low and high else ""
+            high = f"<= {_number(item.le)}"
+    if low and high:
+        return f"{low} {name} {high}", 2
+    if low:
+        number, sign = low.split(" ")
+        return f"{name} {sign.replace('<', '>')} {number}", 1
+    return (f"{name} {high}", 1) if high else ("", 0)
 
 
 @cache
