@@ -12,7 +12,7 @@ import pytest
 
 from tests.control.conftest import RUN_NAME
 from tests.control.harness import FakeRun
-from tuitrain.control.attach import AttachLink
+from tuitrain.control.attach import AttachLink, attach_link
 from tuitrain.control.client import ControlClient
 from tuitrain.control.connection import Limits
 from tuitrain.control.errors import NotRunning
@@ -164,3 +164,15 @@ def test_opening_a_run_that_is_not_running_says_so(runs_dir: Path) -> None:
     (run_dir / "status.json").write_text('{"status": "completed"}')
     with pytest.raises(NotRunning, match=r"is not running \(status: completed\)"):
         AttachLink.open(run_dir)
+
+
+def test_attach_without_a_name_finds_the_newest_live_run(runs_dir: Path) -> None:
+    with pytest.raises(NotRunning, match=r"no run in .* is running"):
+        attach_link(None, runs_dir)
+    with FakeRun(runs_dir / "20261127-090000-old"), FakeRun(runs_dir / RUN_NAME) as newest:
+        link = attach_link(None, runs_dir)
+        assert link.run_dir == newest.run_dir
+        link.close()
+        link = attach_link("old", runs_dir)
+        assert link.run_dir == runs_dir / "20261127-090000-old"
+        link.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import queue
 import socket
 import threading
@@ -20,7 +21,8 @@ from typing import Any
 
 from tuitrain.control import protocol
 from tuitrain.control.client import CONNECT_TIMEOUT, ControlClient, connect_run
-from tuitrain.control.errors import ControlError
+from tuitrain.control.errors import ControlError, NotRunning
+from tuitrain.control.resolve import newest_live_run, resolve_run
 from tuitrain.engine.commands import Command
 from tuitrain.engine.events import (
     TERMINAL_TYPES,
@@ -32,6 +34,8 @@ from tuitrain.engine.events import (
 )
 from tuitrain.runs.reader import read_events
 from tuitrain.runs.status import LIVE, read_status
+
+log = logging.getLogger(__name__)
 
 HISTORY_CHUNK = 1 << 20
 """Bytes of events.jsonl read at a time while replaying history."""
@@ -184,8 +188,26 @@ class AttachLink:
     def _deliver(self, event: Event) -> None:
         if event.type in TERMINAL_TYPES:
             self._ended = True
-        if not self._closed.is_set():
+        if self._closed.is_set():
+            return
+        try:
             self._emit(event)
+        except Exception:
+            # The monitor is going away under us: stop feeding it, quietly.
+            log.debug("attach: emit failed; detaching", exc_info=True)
+            self.close()
+
+
+def attach_link(run: str | None, runs_dir: Path) -> AttachLink:
+    """The link for `tuitrain attach [RUN]`: the run named (see resolve_run), or the newest
+    live one in `runs_dir`. ControlError subclasses say why not, with an exit code."""
+    if run is None:
+        run_dir = newest_live_run(runs_dir)
+        if run_dir is None:
+            raise NotRunning(f"no run in {runs_dir} is running")
+    else:
+        run_dir = resolve_run(run, runs_dir)
+    return AttachLink.open(run_dir)
 
 
 def _settled_status(run_dir: Path, wait_s: float = 1.0) -> str:

@@ -36,6 +36,10 @@ class Limits:
     """Seconds a closing connection gets to take its last messages."""
 
 
+NO_SIGNAL = getattr(socket, "MSG_NOSIGNAL", 0)
+"""A client gone mid-write must raise EPIPE here, never SIGPIPE the training process (Python
+ignores SIGPIPE, but a host application embedding the run may not)."""
+
 SLOW_COMMANDS = frozenset({"validate", "checkpoint", "stop"})
 """Answered after a validation pass or a checkpoint write, which may take minutes."""
 
@@ -122,7 +126,7 @@ class Connection:
                     return
                 self._sending = memoryview(self._take_batch())
             try:
-                sent = self.sock.send(self._sending)
+                sent = self.sock.send(self._sending, NO_SIGNAL)
             except (BlockingIOError, InterruptedError):
                 return
             self._sending = self._sending[sent:]

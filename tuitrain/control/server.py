@@ -32,7 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from tuitrain.control import paths, protocol
-from tuitrain.control.connection import Connection, Limits, ack_timeout, close_quietly
+from tuitrain.control.connection import (
+    NO_SIGNAL,
+    Connection,
+    Limits,
+    ack_timeout,
+    close_quietly,
+)
 from tuitrain.control.feed import EventFeed
 from tuitrain.control.peer import peer_uid
 from tuitrain.control.requests import CLIENT_COMMANDS, RequestHandler
@@ -303,5 +309,5 @@ def _event_line(event: Event) -> bytes:
 def _refuse(sock: socket.socket, code: str, message: str) -> None:
     with contextlib.suppress(OSError):
         sock.setblocking(False)
-        sock.send(protocol.encode(protocol.error(code, message)))
+        sock.send(protocol.encode(protocol.error(code, message)), NO_SIGNAL)
     close_quietly(sock)
