@@ -73,9 +73,11 @@ def test_columns_preserve_the_extremes(values: list[float], width: int) -> None:
     assert (len(xs) == len(ys) and min(ys) == min(values)) or len(set(values)) == 1
 
 
-def test_a_roll_back_to_an_earlier_step_is_still_drawn() -> None:
+def test_a_roll_back_to_an_earlier_step_shares_columns_with_the_first_pass() -> None:
     series = BucketSeries(capacity=8)
-    for x in (0.0, 1.0, 2.0, 1.5, 2.5):
-        series.append(x, x)
+    for x, y in ((0.0, 1.0), (1.0, 2.0), (2.0, 3.0), (1.2, 100.0), (2.5, 4.0)):
+        series.append(x, y)
     assert series.x_range() == (0.0, 2.5)
-    assert sum(1 for _ in series.columns(10)) >= 4
+    columns = series.columns(5)
+    assert [round(c.x, 2) for c in columns] == [0.0, 1.1, 2.25]
+    assert columns[1].low == 2.0 and columns[1].high == 100.0

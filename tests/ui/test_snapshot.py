@@ -44,10 +44,21 @@ def check(name: str, text: str) -> None:
 async def test_main_screen_80x24() -> None:
     events = [
         *history_events(),
-        ev.LRChanged(step=160, lr=0.05, previous=0.1, scale=0.5, source="key", reason="x0.5",
-                     time=1_800_000_016.0),
-        ev.Warned(category="overfitting", message="val loss rose 3 times while train loss fell",
-                  step=165, time=1_800_000_016.5),
+        ev.LRChanged(
+            step=160,
+            lr=0.05,
+            previous=0.1,
+            scale=0.5,
+            source="key",
+            reason="x0.5",
+            time=1_800_000_016.0,
+        ),
+        ev.Warned(
+            category="overfitting",
+            message="val loss rose 3 times while train loss fell",
+            step=165,
+            time=1_800_000_016.5,
+        ),
     ]
     app = MonitorApp(ScriptedLink(events), Control(refresh_hz=10), "test")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -143,7 +143,10 @@ class MonitorApp(App[int]):
             self.history.say("warning", problem)
             self.notify(problem, title="key settings ignored", severity="warning", timeout=15)
         self.set_interval(1 / min(10.0, self.control.refresh_hz), self._tick)
-        self.link.start(self.emit)
+        try:
+            self.link.start(self.emit)
+        except Exception as exc:  # a run directory gone, a socket refused: say so, keep the UI
+            self.history.say("error", f"cannot follow {self.link.label}: {exc}")
         self._redraw()
 
     # Events in --------------------------------------------------------------------------

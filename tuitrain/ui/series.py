@@ -98,36 +98,39 @@ class BucketSeries:
 
     def columns(self, width: int, lo: float | None = None, hi: float | None = None) -> list[Column]:
         """At most `width` columns spread evenly over x in [lo, hi] (the series' own range by
-        default); each keeps the min and max of the buckets that fall in it."""
+        default); each keeps the min and max of the buckets that fall in it. Buckets are
+        binned by x, not by order, so a stretch drawn twice (after a roll-back) shares columns."""
         span = self.x_range()
         if span is None or width < 1:
             return []
         lo = span[0] if lo is None else lo
         hi = span[1] if hi is None else hi
         scale = width / (hi - lo) if hi > lo else 0.0
-        out: list[Column] = []
-        current = -1
-        low = high = total = 0.0
-        count = 0
-        xsum = 0.0
+        low: list[float | None] = [None] * width
+        high = [0.0] * width
+        total = [0.0] * width
+        count = [0] * width
+        xsum = [0.0] * width
         for a, b, bl, bh, s, n in zip(
             self._x0, self._x1, self._low, self._high, self._sum, self._count, strict=True
         ):
             x = (a + b) / 2
             if x < lo or x > hi:
                 continue
-            index = min(width - 1, int((x - lo) * scale))
-            if index != current:
-                if count:
-                    out.append(Column(xsum / count, low, high, total / count))
-                current, low, high, total, count, xsum = index, bl, bh, 0.0, 0, 0.0
-            low, high = min(low, bl), max(high, bh)
-            total += s
-            count += n
-            xsum += x * n
-        if count:
-            out.append(Column(xsum / count, low, high, total / count))
-        return out
+            i = min(width - 1, int((x - lo) * scale))
+            current = low[i]
+            if current is None:
+                low[i], high[i] = bl, bh
+            else:
+                low[i], high[i] = min(current, bl), max(high[i], bh)
+            total[i] += s
+            count[i] += n
+            xsum[i] += x * n
+        return [
+            Column(xsum[i] / count[i], low_i, high[i], total[i] / count[i])
+            for i, low_i in enumerate(low)
+            if low_i is not None
+        ]
 
 
 def envelope(columns: list[Column]) -> tuple[list[float], list[float]]:
