@@ -70,8 +70,15 @@ def triangle(u: Tensor, v: Tensor) -> Tensor:
     return _regular_polygon(u, v, 3, 1.05)
 
 
-def hexagon(u: Tensor, v: Tensor) -> Tensor:
-    return _regular_polygon(u, v, 6, 0.95)
+def heart(u: Tensor, v: Tensor) -> Tensor:
+    """Inigo Quilez's exact heart (tip at the origin), centred and scaled to radius about 1."""
+    scale = 1.6
+    x, y = u.abs() / scale, v / scale + 0.55
+    lobe = torch.hypot(x - 0.25, y - 0.75) - math.sqrt(2) / 4
+    foot = 0.5 * (x + y).clamp_min(0)
+    to_tip = torch.minimum(x * x + (y - 1) ** 2, (x - foot) ** 2 + (y - foot) ** 2)
+    body = to_tip.sqrt() * torch.sign(x - y)
+    return torch.where(x + y > 1, lobe, body) * scale
 
 
 def cross(u: Tensor, v: Tensor) -> Tensor:
@@ -103,7 +110,7 @@ SHAPES: dict[str, Sdf] = {
     "ring": ring,
     "square": square,
     "triangle": triangle,
-    "hexagon": hexagon,
+    "heart": heart,
     "cross": cross,
     "star": star,
     "crescent": crescent,

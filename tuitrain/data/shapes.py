@@ -50,7 +50,7 @@ def _draw_params(n: int, size: int, clutter: int, gen: torch.Generator) -> _Para
 
     classes = len(CLASS_NAMES)
     labels = (torch.arange(n) % classes)[torch.randperm(n, generator=gen)]
-    radius = size * (0.2 + 0.16 * rand(n))
+    radius = size * (0.22 + 0.16 * rand(n))
     margin = 0.75 * radius[:, None]
     center = margin + (size - 2 * margin) * rand(n, 2)
     background = rand(n, 3)
