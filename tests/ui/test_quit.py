@@ -143,3 +143,15 @@ async def test_a_failure_on_bad_input_exits_2() -> None:
         await pilot.press("q")
         await until(pilot, lambda: app.return_code is not None)
     assert app.return_code == 2
+
+
+async def test_a_link_that_cannot_start_is_reported_not_fatal() -> None:
+    class Broken(ScriptedLink):
+        def start(self, emit: object) -> None:
+            raise ConnectionRefusedError("control socket refused the connection")
+
+    app = make_app(Broken(owns_run=False, label="attached to demo"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await shows(pilot, "cannot follow attached to demo: control socket refused")
+        await pilot.press("q")
+        await until(pilot, lambda: app.return_code is not None)

@@ -118,6 +118,8 @@ class CurvePlot(HistoryPlot):
 
     def fallback(self, width: int) -> Text:
         steps, train, val = self._series()
+        if not (len(steps) or len(train) or len(val)):
+            return Text("waiting for the first steps…", style="dim")
         text = Text.assemble((f"{self.metric} ", "dim"))
         spark = fmt.sparkline([y for _, y in steps.means()], max(0, width - 16))
         text.append(spark, style="cyan")
