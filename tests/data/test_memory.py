@@ -55,8 +55,8 @@ def test_resuming_mid_epoch_reproduces_the_tail_bit_for_bit() -> None:
 def test_each_epoch_is_a_fresh_permutation_with_the_partial_batch_kept() -> None:
     train = loader(Augment())
     orders = [order(train.epoch(e)) for e in range(3)]
-    for order in orders:
-        assert sorted(order) == list(range(70))
+    for seen in orders:
+        assert sorted(seen) == list(range(70))
     assert orders[0] != orders[1] != orders[2]
     assert [x.shape[0] for x, _ in train.epoch(0)] == [16, 16, 16, 16, 6]
     assert orders[1] == order(loader(Augment()).epoch(1))
