@@ -197,6 +197,9 @@ SET_CASES = [
     (["--set", "optim.lr[0]=8"], "optim.lr is not a list here; set it whole"),
     (["--set", "extends=sgd"], "--set applies after extends is resolved; it cannot change it"),
     (["--set", "optim.lr=!!python/name:os.system"], "the tag !!python/name:os.system is not"),
+    (["--set", "model.widths=[]"], "model.widths = []: must be a list of at least 1 item"),
+    (["--set", "optim=adam"], "optim = 'adam': must be a mapping of settings; write optim: {kind"),
+    (["--set", "data.root=x"], "data.root: unknown key; it is a setting of cifar10, cifar100,"),
 ]
 
 

@@ -48,6 +48,10 @@ def _aside(description: str | None) -> str:
     return f" ({description[:1].lower()}{description[1:].rstrip('.')})"
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -99,10 +103,10 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "dict_type": lambda ctx: "a mapping of settings",
     "model_type": lambda ctx: "a mapping of settings",
     "model_attributes_type": lambda ctx: "a mapping of settings",
-    "too_short": lambda ctx: f"a list of at least {ctx['min_length']} items",
-    "too_long": lambda ctx: f"a list of at most {ctx['max_length']} items",
-    "string_too_short": lambda ctx: f"at least {ctx['min_length']} characters long",
-    "string_too_long": lambda ctx: f"at most {ctx['max_length']} characters long",
+    "too_short": lambda ctx: f"a list of at least {_count(ctx['min_length'], 'item')}",
+    "too_long": lambda ctx: f"a list of at most {_count(ctx['max_length'], 'item')}",
+    "string_too_short": lambda ctx: f"at least {_count(ctx['min_length'], 'character')} long",
+    "string_too_long": lambda ctx: f"at most {_count(ctx['max_length'], 'character')} long",
 }
 
 
