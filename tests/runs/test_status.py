@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tuitrain.runs.status import process_alive, read_status, this_process, write_status
@@ -33,3 +34,18 @@ def test_missing_or_broken_status_is_unknown(tmp_path: Path) -> None:
     assert read_status(tmp_path)["status"] == "unknown"
     (tmp_path / "status.json").write_text("{torn")
     assert read_status(tmp_path)["status"] == "unknown"
+
+
+def test_a_killed_but_unreaped_process_is_dead(tmp_path: Path) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        status = {"status": "running", "pid": child.pid, "host": os.uname().nodename}
+        assert process_alive(status)
+        child.kill()
+        for _ in range(100):  # the zombie appears once the kill lands
+            if not process_alive(status):
+                break
+            time.sleep(0.01)
+        assert not process_alive(status)
+    finally:
+        child.wait()

@@ -22,7 +22,6 @@ from typing import Any
 from tuitrain.control import protocol
 from tuitrain.control.client import CONNECT_TIMEOUT, ControlClient, connect_run
 from tuitrain.control.errors import ControlError, NotRunning
-from tuitrain.control.resolve import newest_live_run, resolve_run
 from tuitrain.engine.commands import Command
 from tuitrain.engine.events import (
     TERMINAL_TYPES,
@@ -33,6 +32,7 @@ from tuitrain.engine.events import (
     event_from_dict,
 )
 from tuitrain.runs.reader import read_events
+from tuitrain.runs.resolve import newest_live_run, resolve_run
 from tuitrain.runs.status import LIVE, read_status
 
 log = logging.getLogger(__name__)

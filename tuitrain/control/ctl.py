@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tuitrain.control.client import connect_run
-from tuitrain.control.errors import REFUSED, BadInput, ControlError
-from tuitrain.control.resolve import resolve_run
+from tuitrain.control.errors import BAD_INPUT, REFUSED, BadInput, ControlError
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
+from tuitrain.errors import UserError
 from tuitrain.headless import duration, number, percent
+from tuitrain.runs.resolve import resolve_run
 
 ACTIONS: dict[str, type[cmd.Command]] = {
     "pause": cmd.Pause,
@@ -52,6 +53,9 @@ def ctl_main(
     except ControlError as exc:
         print(f"tuitrain ctl: {exc}", file=err)
         return exc.exit_code
+    except UserError as exc:
+        print(f"tuitrain ctl: {exc}", file=err)
+        return BAD_INPUT
     if isinstance(answer, ev.CommandRejected):
         print(f"tuitrain ctl: {run_dir.name} refused {action}: {answer.reason}", file=err)
         return REFUSED

@@ -83,6 +83,8 @@ class Stop(Command):
     def __post_init__(self) -> None:
         if self.status not in ("stopped", "interrupted"):
             raise ValueError(f"status must be 'stopped' or 'interrupted', not {self.status!r}")
+        if not isinstance(self.reason, str) or len(self.reason) > 200:
+            raise ValueError("reason must be a string of at most 200 characters")
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,10 @@ class Trainer:
         """Queue a command from any thread (also from a signal handler: the put is reentrant)."""
         self._queue.put(command)
 
+    def model_state(self) -> dict[str, torch.Tensor]:
+        """The model's weights (shared with the live model: copy them to keep them)."""
+        return self._require_parts().model.state_dict()
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="tuitrain-trainer", daemon=True)
         self._thread.start()
@@ -362,6 +366,8 @@ class Trainer:
         if reading.nonfinite:
             self._nonfinite(f"training loss is {reading.loss} at step {self._progress.step}")
         parts, progress, window = self._require_parts(), self._progress, self._window
+        if progress.step == window.step:
+            return  # nothing new since the previous report
         now = self._clock.elapsed()
         seconds = now - window.elapsed
         images = reading.count - window.reading.count

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tuitrain.errors import UserError
 from tuitrain.headless import duration, percent
 from tuitrain.runs.status import STATUS_FILE, read_status
 
@@ -56,31 +55,6 @@ def list_runs(runs_dir: Path) -> list[RunSummary]:
         if (entry / STATUS_FILE).is_file()
     ]
     return sorted(runs, key=lambda run: (run.started, run.name))
-
-
-def resolve_run(ref: str, runs_dir: Path) -> Path:
-    """A run directory from a path, a name under runs_dir, or a unique prefix of a name."""
-    path = Path(ref).expanduser()
-    if (path / STATUS_FILE).is_file() or (path / "events.jsonl").is_file():
-        return path
-    candidate = runs_dir / ref
-    if candidate.is_dir():
-        return candidate
-    matches = [run.path for run in list_runs(runs_dir) if run.name.startswith(ref)]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise UserError(
-            f"no run {ref!r} (neither a run directory nor a run in {runs_dir})",
-            hint="tuitrain runs lists them",
-        )
-    names = ", ".join(m.name for m in matches[:8])
-    raise UserError(f"{ref!r} matches {len(matches)} runs: {names}", hint="give more of the name")
-
-
-def newest_live_run(runs_dir: Path) -> Path | None:
-    live = [run for run in list_runs(runs_dir) if run.live]
-    return live[-1].path if live else None
 
 
 def format_table(runs: list[RunSummary]) -> str:

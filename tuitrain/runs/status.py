@@ -15,14 +15,19 @@ STATUS_FILE = "status.json"
 LIVE = frozenset({"running", "paused", "starting"})
 
 
-def process_start_ticks(pid: int) -> int | None:
-    """When the process started (clock ticks since boot), to tell a reused pid from ours."""
+def _proc_stat(pid: int) -> list[str]:
+    """Fields 3 onwards of /proc/<pid>/stat (empty where /proc cannot tell)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return None
+        return []
     # The command name (field 2) may hold spaces and parentheses; fields resume after the last ')'.
-    fields = stat[stat.rfind(")") + 2 :].split()
+    return stat[stat.rfind(")") + 2 :].split()
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """When the process started (clock ticks since boot), to tell a reused pid from ours."""
+    fields = _proc_stat(pid)
     return int(fields[19]) if len(fields) > 19 else None
 
 
@@ -47,6 +52,9 @@ def process_alive(status: dict[str, Any]) -> bool:
         return False
     except PermissionError:
         pass  # alive, owned by someone else
+    fields = _proc_stat(pid)
+    if fields and fields[0] in ("Z", "X"):
+        return False  # killed, not yet reaped by its parent
     started = status.get("pid_started")
     return started is None or process_start_ticks(pid) == started
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tuitrain.control.errors import BadInput
-from tuitrain.control.resolve import newest_live_run, resolve_run
+from tuitrain.errors import UserError
+from tuitrain.runs.resolve import newest_live_run, resolve_run
 from tuitrain.runs.status import this_process
 
 
@@ -23,6 +23,13 @@ def make_run(runs_dir: Path, name: str, status: str, started: float, pid: int | 
         info.update(pid=pid, pid_started=None)
     (path / "status.json").write_text(json.dumps(info))
     return path
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path) -> Path:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    return runs
 
 
 @pytest.fixture
@@ -43,7 +50,7 @@ def test_names_prefixes_and_paths(runs_dir: Path) -> None:
     assert resolve_run("20261127-1815", runs_dir) == run
     assert resolve_run("res", runs_dir) == run  # the name after the date stamp
     assert resolve_run(str(run), runs_dir / "elsewhere") == run
-    with pytest.raises(BadInput, match="is not a run directory"):
+    with pytest.raises(UserError, match="is not a run directory"):
         resolve_run(str(runs_dir / "nope"), runs_dir)
 
 

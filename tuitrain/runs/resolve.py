@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tuitrain.control.errors import BadInput
+from tuitrain.errors import UserError
 from tuitrain.runs.status import LIVE, read_status
 
 _STAMP = re.compile(r"^\d{8}-\d{6}-")
@@ -25,21 +25,21 @@ def resolve_run(run: str, runs_dir: Path) -> Path:
     if is_run_dir(given):
         return given
     if "/" in run:
-        raise BadInput(f"{run} is not a run directory")
+        raise UserError(f"{run} is not a run directory")
     if is_run_dir(runs_dir / run):
         return runs_dir / run
     matches = [path for path in _runs(runs_dir) if _matches(path.name, run)]
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise BadInput(f"no run named {run!r} in {runs_dir}")
+        raise UserError(f"no run named {run!r} in {runs_dir}")
     statuses = {path: read_status(path).get("status", "unknown") for path in matches}
     live = [path for path in matches if statuses[path] in LIVE]
     if len(live) == 1:
         return live[0]
     listing = "\n".join(f"  {p.name} ({statuses[p]})" for p in matches[:_LISTED])
     more = f"\n  ... and {len(matches) - _LISTED} more" if len(matches) > _LISTED else ""
-    raise BadInput(
+    raise UserError(
         f"{run!r} matches {len(matches)} runs in {runs_dir}; say which:\n{listing}{more}"
     )
 
