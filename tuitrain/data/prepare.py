@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import torch
 
 from tuitrain.config.augment import Augment
 from tuitrain.data import capacity
 from tuitrain.data.augment import BatchAugment
-from tuitrain.data.images import Images, ImageSet, first
+from tuitrain.data.images import FileSet, Images, ImageSet, first
 from tuitrain.data.memory import MemoryEvalLoader, MemoryTrainLoader
 from tuitrain.data.prepared import EvalLoader, PreparedData, TrainLoader
 from tuitrain.data.sources import DataSection, load_source
@@ -32,6 +32,8 @@ from tuitrain.data.transforms import sample_transform
 from tuitrain.errors import UserError
 
 Log = Callable[[str], None]
+_FILES_PER_WORKER_START = 4096
+"""Below this many files, decoding in-process beats starting worker processes."""
 
 
 def prepare_data(
@@ -129,10 +131,9 @@ def _check_crop(augment: Augment, shape: tuple[int, int, int]) -> None:
         )
 
 
-def _decoded(images: Images, workers: int, log: Log) -> ImageSet:
-    if isinstance(images, ImageSet):
-        return images
-    log(f"decoding {len(images)} images")
+def _file_batches(images: FileSet, workers: int) -> Iterable[torch.Tensor]:
+    """Decoded uint8 batches in order; worker processes only where they pay for their start."""
+    workers = workers if len(images) >= _FILES_PER_WORKER_START else 0
     loader = make_loader(
         SampleDataset(images, None),
         batch_size=256,
@@ -140,8 +141,14 @@ def _decoded(images: Images, workers: int, log: Log) -> ImageSet:
         device=torch.device("cpu"),
         persistent=False,
     )
-    decoded = [batch for batch, _ in loader]
-    return ImageSet(torch.cat(decoded), images.labels)
+    return (batch for batch, _ in loader)
+
+
+def _decoded(images: Images, workers: int, log: Log) -> ImageSet:
+    if isinstance(images, ImageSet):
+        return images
+    log(f"decoding {len(images)} images")
+    return ImageSet(torch.cat(list(_file_batches(images, workers))), images.labels)
 
 
 def _resolve_stats(
@@ -158,14 +165,7 @@ def _resolve_stats(
     if isinstance(train, ImageSet):
         mean, std = channel_stats(uint8_chunks(train.images))
     else:
-        loader = make_loader(
-            SampleDataset(train, None),
-            batch_size=256,
-            workers=workers,
-            device=torch.device("cpu"),
-            persistent=False,
-        )
-        mean, std = channel_stats(batch for batch, _ in loader)
+        mean, std = channel_stats(_file_batches(train, workers))
     # A constant channel carries nothing to scale; dividing by its zero std would make NaNs.
     return mean, tuple(s if s > 1e-6 else 1.0 for s in std)
 
