@@ -57,7 +57,7 @@ async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 3.
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met; screen:\n" + screen_text(pilot.app))
-        await pilot.pause(0.02)
+        await pilot.pause(0.05)
 
 
 async def shows(pilot: Pilot, *words: str, timeout: float = 3.0) -> str:

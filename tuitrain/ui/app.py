@@ -11,12 +11,13 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Footer
 
 from tuitrain.config.train import Control
@@ -40,6 +41,15 @@ from tuitrain.ui.widgets.trends import TrendsPanel
 
 STOP_TIMEOUT_S = 10.0
 """How long `q` waits for the run to confirm it stopped before the monitor exits anyway."""
+
+
+W = TypeVar("W", bound=Widget)
+
+
+def titled(widget: W, title: str, subtitle: str = "") -> W:
+    widget.border_title = title
+    widget.border_subtitle = subtitle
+    return widget
 
 
 def sixteen_colour_terminal() -> bool:
@@ -109,14 +119,16 @@ class MonitorApp(App[int]):
         yield StatusBar(h, self.link.label, id="status")
         yield FailureBanner(id="failure")
         with Horizontal(id="charts"):
-            yield CurvePlot(h, "loss", id="loss-plot")
-            yield CurvePlot(h, "acc", id="acc-plot")
-        yield TrendsPanel(h, id="trends")
+            yield titled(CurvePlot(h, "loss", id="loss-plot"), f"Loss  {CurvePlot.LEGEND}", "epoch")
+            yield titled(
+                CurvePlot(h, "acc", id="acc-plot"), f"Accuracy %  {CurvePlot.LEGEND}", "epoch"
+            )
+        yield titled(TrendsPanel(h, id="trends"), "Trends")
         with Horizontal(id="middle"):
-            yield ProgressPanel(h, id="progress")
-            yield LrPanel(h, id="lr")
-            yield RunPanel(h, id="run")
-        with Vertical(id="events-box"):
+            yield titled(ProgressPanel(h, id="progress"), "Progress")
+            yield titled(LrPanel(h, id="lr"), "Learning rate")
+            yield titled(RunPanel(h, id="run"), "Run")
+        with titled(Vertical(id="events-box"), "Events"):
             yield EventLog(h, id="events")
         yield NoticeLine(h, id="notice")
         yield Footer(compact=True)
@@ -124,19 +136,6 @@ class MonitorApp(App[int]):
     def on_mount(self) -> None:
         if self.sixteen_colours:
             self.theme = "ansi-dark"
-        for widget_id, title in (
-            ("loss-plot", f"Loss  {CurvePlot.LEGEND}"),
-            ("acc-plot", f"Accuracy %  {CurvePlot.LEGEND}"),
-            ("trends", "Trends"),
-            ("progress", "Progress"),
-            ("lr", "Learning rate"),
-            ("lr-plot", "history, log scale"),
-            ("run", "Run"),
-            ("events-box", "Events"),
-        ):
-            self.query_one(f"#{widget_id}").border_title = title
-        for plot in self.query(CurvePlot):
-            plot.border_subtitle = "epoch"
         if self.keymap:
             self.set_keymap(self.keymap)
         for problem in self.key_problems:
@@ -174,6 +173,8 @@ class MonitorApp(App[int]):
             self._redraw()
 
     def _redraw(self) -> None:
+        # Panels are looked up, not assumed: during start-up and shut-down some are not
+        # mounted, and a timer tick may fall in between.
         self._drawn = self.history.version
         self.redraws += 1
         with self.batch_update():
@@ -181,9 +182,11 @@ class MonitorApp(App[int]):
                 view.show()
             for plot in self.query(HistoryPlot):
                 plot.show()
-            self.query_one(LrPanel).show()
+            for panel in self.query(LrPanel):
+                panel.show()
             failed = self.outcome if isinstance(self.outcome, ev.Failed) else None
-            self.query_one(FailureBanner).show_failure(failed)
+            for banner in self.query(FailureBanner):
+                banner.show_failure(failed)
 
     # Keys out ---------------------------------------------------------------------------
 

@@ -64,10 +64,12 @@ class LrPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Digits("--", id="lr-digits")
         yield LrDetails(self.history, id="lr-details")
-        yield LrPlot(self.history, id="lr-plot")
+        plot = LrPlot(self.history, id="lr-plot")
+        plot.border_title = "history, log scale"
+        yield plot
 
     def show(self) -> None:
-        digits = self.query_one("#lr-digits", Digits)
         text = fmt.lr(self.history.lr.value)
-        if digits.value != text:
-            digits.update(text)
+        for digits in self.query(Digits):
+            if digits.value != text:
+                digits.update(text)
