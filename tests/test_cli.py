@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tuitrain import __version__, cli
-from tuitrain.cli import Command, main
+from tuitrain import __version__, cli, cli_runs
+from tuitrain.cli import Command, main, parse
 from tuitrain.config.bundled import bundled_names
 from tuitrain.config.document import Location
 from tuitrain.config.problems import PresetError, Problem
@@ -28,11 +28,16 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def test_bare_tuitrain_prints_the_short_help(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys)
+def test_bare_tuitrain_runs_the_default_preset() -> None:
+    args = parse([])
+    assert args.handler is cli_runs.run and args.preset == "default" and args.overrides == []
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
     assert code == 0
     assert out.startswith("usage: tuitrain")
-    for name in ("validate", "presets", "schema"):
+    for name in ("run", "resume", "runs", "export", "validate", "presets", "schema"):
         assert f"    {name} " in out
 
 
@@ -40,12 +45,14 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "--version")[:2] == (0, f"tuitrain {__version__}\n")
 
 
-@pytest.mark.parametrize("command", ["validate", "presets", "schema"])
+@pytest.mark.parametrize(
+    "command", ["run", "resume", "runs", "export", "validate", "presets", "schema"]
+)
 def test_each_command_has_short_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, command, "--help")
     assert code == 0
     assert out.startswith(f"usage: tuitrain {command}")
-    assert len(out.splitlines()) < 20
+    assert len(out.splitlines()) <= 30
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,37 +10,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from tuitrain import __version__
+from tuitrain.cli_common import Command, add_set_option
+from tuitrain.cli_runs import RUN_COMMANDS
 from tuitrain.errors import UserError
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    summary: str
-    """One line, shown in `tuitrain --help`."""
-    arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
-    example: str = ""
-    """Shown at the end of `tuitrain NAME --help`."""
-
-
-def add_set_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="change one setting after extends, e.g. optim.lr=0.01 (repeatable)",
-    )
 
 
 def _validate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,6 +73,7 @@ def _no_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 COMMANDS: list[Command] = [
+    *RUN_COMMANDS,
     Command(
         "validate",
         "check presets and show every problem with its file:line:col",
@@ -155,16 +135,20 @@ def _silence_stdout() -> None:
         pass
 
 
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The parsed command line; bare `tuitrain` means `tuitrain run default`."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        args = parser.parse_args(["run"])
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        handler = getattr(args, "handler", None)
-        if handler is None:
-            parser.print_help()
-            return EXIT_OK
-        return handler(args)
+        args = parse(argv)
+        return args.handler(args)
     except SystemExit as exc:  # argparse's --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else 1)
     except UserError as exc:

@@ -10,6 +10,8 @@ from typing import Any
 
 from tuitrain.config.loader import LoadedPreset, preset_to_yaml
 from tuitrain.config.preset import Preset
+from tuitrain.control.errors import ControlError, SocketInUse
+from tuitrain.control.server import ControlServer
 from tuitrain.engine import events as ev
 from tuitrain.engine.trainer import ResumePoint, Trainer
 from tuitrain.errors import UserError
@@ -86,13 +88,37 @@ def _preset_from(state: dict[str, Any], path: Path) -> Preset:
 
 def _execute(trainer: Trainer, run: RunDirectory, options: LaunchOptions) -> int:
     log = RunLog(run, preset_name=trainer.name, epochs=trainer.preset.train.epochs)
-    trainer.subscribe(log)
+    trainer.subscribe(log)  # first, so the log holds every event a consumer has seen
+    control = _open_control(trainer, run, log)
     try:
         if wants_headless(options.headless):
             return _run_headless(trainer, options)
         return _run_monitor(trainer, options)
     finally:
+        if control is not None:
+            control.close()
         log.close()
+
+
+def _open_control(trainer: Trainer, run: RunDirectory, log: RunLog) -> ControlServer | None:
+    """The run's control channel (attach, ctl). Without it the run still trains."""
+    server = ControlServer.for_run(
+        run.path, trainer.submit, lock=trainer.bus.lock, history_offset=lambda: log.offset
+    )
+    try:
+        path = server.start()
+    except SocketInUse as exc:
+        raise UserError(str(exc)) from None
+    except ControlError as exc:
+        print(
+            f"tuitrain: warning: no control channel ({exc}); "
+            "attach and ctl will not reach this run",
+            file=sys.stderr,
+        )
+        return None
+    trainer.subscribe(server.on_event)
+    log.set_control(str(path))  # before the trainer starts: the log's status is not shared yet
+    return server
 
 
 def _run_headless(trainer: Trainer, options: LaunchOptions) -> int:

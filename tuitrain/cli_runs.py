@@ -1,0 +1,176 @@
+"""The commands that train and inspect runs: run, resume, runs, export.
+
+Each imports torch (through the engine) only when it runs, so `tuitrain --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tuitrain.cli_common import Command, add_set_option
+
+DEFAULT_RUNS_DIR = Path("runs")
+
+
+def add_runs_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runs-dir",
+        type=Path,
+        default=DEFAULT_RUNS_DIR,
+        metavar="DIR",
+        help="where run directories live (default: ./runs)",
+    )
+
+
+def _launch_options(parser: argparse.ArgumentParser, *, naming: bool) -> None:
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="plain log lines instead of the monitor (automatic without a terminal)",
+    )
+    parser.add_argument(
+        "--log-every",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="headless: seconds between progress lines within an epoch (default 10)",
+    )
+    add_runs_dir(parser)
+    if naming:
+        parser.add_argument("--name", help="run name (default: the preset's name)")
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "preset",
+        nargs="?",
+        default="default",
+        metavar="PRESET",
+        help="a preset file or a bundled preset's name (default: default)",
+    )
+    add_set_option(parser)
+    parser.add_argument(
+        "--device", help="shortcut for --set train.device=D (auto, cpu, cuda, cuda:N)"
+    )
+    _launch_options(parser, naming=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tuitrain.config.loader import load_preset
+
+    overrides = list(args.overrides)
+    if args.device:
+        overrides.append(f"train.device={args.device}")
+    loaded = load_preset(args.preset, overrides)
+    for remark in loaded.advice:
+        print(f"tuitrain: note: {remark}", file=sys.stderr)
+    from tuitrain.launch import start_run
+
+    return start_run(loaded, _options(args, name=args.name))
+
+
+def _resume_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", metavar="RUN", help="run directory, or a run's name in --runs-dir")
+    _launch_options(parser, naming=False)
+
+
+def resume(args: argparse.Namespace) -> int:
+    from tuitrain.launch import resume_run
+    from tuitrain.runs.resolve import resolve_run
+
+    return resume_run(resolve_run(args.run, args.runs_dir), _options(args, name=None))
+
+
+def _options(args: argparse.Namespace, *, name: str | None):  # -> LaunchOptions
+    from tuitrain.launch import LaunchOptions
+
+    return LaunchOptions(
+        runs_dir=args.runs_dir, name=name, headless=args.headless, log_every=args.log_every
+    )
+
+
+def _runs_arguments(parser: argparse.ArgumentParser) -> None:
+    add_runs_dir(parser)
+    parser.add_argument("--json", action="store_true", help="one JSON object per run")
+
+
+def list_runs(args: argparse.Namespace) -> int:
+    from tuitrain.runs.listing import format_table, list_runs
+
+    runs = list_runs(args.runs_dir)
+    if args.json:
+        for entry in runs:
+            print(json.dumps({"run": str(entry.path), "state": entry.state, **entry.status}))
+        return 0
+    if not runs:
+        print(f"no runs in {args.runs_dir}", file=sys.stderr)
+        return 0
+    print(format_table(runs))
+    return 0
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", metavar="RUN", help="run directory, or a run's name in --runs-dir")
+    parser.add_argument("--format", choices=("csv", "tensorboard"), default="csv")
+    parser.add_argument(
+        "--steps", action="store_true", help="csv: one row per progress report, not per epoch"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="PATH",
+        help="csv: a file (default: standard output); tensorboard: a directory "
+        "(default: RUN/tensorboard)",
+    )
+    add_runs_dir(parser)
+
+
+def export(args: argparse.Namespace) -> int:
+    from tuitrain.runs.export import run_events, write_csv, write_tensorboard
+    from tuitrain.runs.resolve import resolve_run
+
+    run_dir = resolve_run(args.run, args.runs_dir)
+    events = run_events(run_dir)
+    if args.format == "tensorboard":
+        out = args.out or run_dir / "tensorboard"
+        count = write_tensorboard(events, out)
+        print(f"wrote {count} scalars to {out}  (view: tensorboard --logdir {out})")
+        return 0
+    if args.out is None:
+        write_csv(events, sys.stdout, steps=args.steps)
+        return 0
+    with open(args.out, "w", encoding="utf-8", newline="") as handle:
+        rows = write_csv(events, handle, steps=args.steps)
+    print(f"wrote {rows} rows to {args.out}", file=sys.stderr)
+    return 0
+
+
+RUN_COMMANDS = [
+    Command(
+        "run",
+        "train a preset, with the monitor in a terminal, headless otherwise",
+        _run_arguments,
+        run,
+        example="examples:\n  tuitrain run default\n  tuitrain run adam --set train.epochs=20\n"
+        "  nohup tuitrain run cifar10-resnet18 --headless > train.log 2>&1 &",
+    ),
+    Command(
+        "resume",
+        "continue a stopped, interrupted or crashed run from its last checkpoint",
+        _resume_arguments,
+        resume,
+        example="example:\n  tuitrain resume runs/20261127-181500-default",
+    ),
+    Command("runs", "list runs with their status and best result", _runs_arguments, list_runs),
+    Command(
+        "export",
+        "export a run's metrics as CSV or TensorBoard event files",
+        _export_arguments,
+        export,
+        example="examples:\n  tuitrain export 20261127-1815 > metrics.csv\n"
+        "  tuitrain export 20261127-1815 --format tensorboard",
+    ),
+]
