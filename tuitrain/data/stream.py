@@ -74,6 +74,17 @@ def resolve_workers(workers: int | str) -> int:
     return os.cpu_count() or 1
 
 
+def _worker_context() -> multiprocessing.context.BaseContext | None:
+    """Where workers come from. The trainer runs in a thread beside the interface, and forking
+    a threaded process can deadlock the child; so workers fork from a clean server process that
+    has imported torch and this module once (later workers then start in milliseconds)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None  # the platform default (spawn on macOS and Windows)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
 def make_loader(
     dataset: SampleDataset,
     *,
@@ -86,10 +97,7 @@ def make_loader(
 ) -> DataLoader[tuple[Tensor, Tensor]]:
     extra: dict[str, object] = {}
     if workers > 0:
-        # The trainer runs in a thread beside the interface: forking a threaded process can
-        # deadlock the child, so workers start from a clean server process where there is one.
-        methods = multiprocessing.get_all_start_methods()
-        extra["multiprocessing_context"] = "forkserver" if "forkserver" in methods else None
+        extra["multiprocessing_context"] = _worker_context()
         extra["persistent_workers"] = persistent
     return DataLoader(
         dataset,
