@@ -34,3 +34,9 @@ def test_leftover_temporary_files_are_removed(tmp_path: Path) -> None:
     (run.checkpoints / "last.pt").write_bytes(b"whole")
     assert [p.name for p in run.remove_temporary_files()] == [".last.pt.abc.tmp"]
     assert [p.name for p in run.checkpoints.iterdir()] == ["last.pt"]
+
+
+def test_run_paths_are_absolute_whatever_the_working_directory(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    run = RunDirectory.create(Path("runs"), "x")
+    assert run.path.is_absolute() and run.path.parent == tmp_path / "runs"

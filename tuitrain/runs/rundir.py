@@ -34,6 +34,8 @@ class RunDirectory:
         in the same second get different directories (a numbered suffix) and never race."""
         stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
         base = f"{stamp}-{safe_name(name)}"
+        # Absolute, so the paths a run records (its socket, its checkpoints) hold from any cwd.
+        runs_dir = runs_dir.absolute()
         try:
             runs_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
