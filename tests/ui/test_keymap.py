@@ -9,7 +9,14 @@ from tests.ui.screen import shows, until
 from tuitrain.config.train import Control
 from tuitrain.engine import commands as cmd
 from tuitrain.ui.app import MonitorApp
-from tuitrain.ui.keys import MONITOR_KEYS, KeyAction, check_keymap, config_path, read_keymap
+from tuitrain.ui.keys import (
+    MONITOR_KEYS,
+    KeyAction,
+    bindings,
+    check_keymap,
+    config_path,
+    read_keymap,
+)
 
 
 def test_the_settings_file_lives_under_xdg_config_home() -> None:
@@ -48,10 +55,25 @@ def test_a_missing_file_is_fine_and_a_broken_one_is_reported(tmp_path: Path) -> 
     assert keymap == {} and "cannot read it" in problems[0]
 
 
-def test_the_table_drives_the_bindings() -> None:
-    extra = KeyAction("detach", "d", "detach", "leave the run going")
-    bindings = [a.binding() for a in (*MONITOR_KEYS, extra)]
-    assert [(b.key, b.action, b.id) for b in bindings][-1] == ("d", "detach", "detach")
+async def test_a_mode_adds_a_key_through_the_table() -> None:
+    detach = KeyAction("detach", "d", "detach", "leave the run going")
+
+    class AttachMonitor(MonitorApp):
+        KEYS = (*MONITOR_KEYS, detach)
+        BINDINGS = bindings([detach])
+
+        def action_detach(self) -> None:
+            self.detached = True
+            self.exit(0)
+
+    app = AttachMonitor(ScriptedLink(history_events()), Control(refresh_hz=10), "attach")
+    async with app.run_test(size=(100, 24)) as pilot:
+        await shows(pilot, "d detach", "p pause")
+        await pilot.press("question_mark")
+        await shows(pilot, "leave the run going")
+        await pilot.press("escape", "d")
+        await until(pilot, lambda: app.return_code is not None)
+    assert app.detached
 
 
 async def test_a_remapped_key_steers_and_the_footer_shows_it(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.ui.history import RunHistory
 from tuitrain.ui.inbox import Inbox
-from tuitrain.ui.keys import MONITOR_KEYS, KeyAction, normalize, read_keymap
+from tuitrain.ui.keys import MONITOR_KEYS, KeyAction, bindings, normalize, read_keymap
 from tuitrain.ui.link import RunLink
 from tuitrain.ui.messages import EventsWaiting
 from tuitrain.ui.outcome import exit_status
@@ -62,7 +62,13 @@ def sixteen_colour_terminal() -> bool:
 
 
 class MonitorApp(App[int]):
-    CSS_PATH = "monitor.tcss"
+    """The live monitor on any RunLink. After `run()`, `exit_code` is the process status.
+
+    Another mode adds keys by extending the table and binding only the new rows, e.g.
+    `KEYS = (*MONITOR_KEYS, detach)`, `BINDINGS = bindings([detach])` and `action_detach`.
+    """
+
+    CSS_PATH = Path(__file__).with_name("monitor.tcss")  # absolute: subclasses live elsewhere
     TITLE = "tuitrain"
     ENABLE_COMMAND_PALETTE = False
     HORIZONTAL_BREAKPOINTS: ClassVar = [
@@ -75,7 +81,7 @@ class MonitorApp(App[int]):
 
     KEYS: ClassVar[tuple[KeyAction, ...]] = MONITOR_KEYS
     BINDINGS: ClassVar = [
-        *(action.binding() for action in MONITOR_KEYS),
+        *bindings(MONITOR_KEYS),
         # Ctrl-C arrives as a key in the app's raw terminal: it quits like q, never copies.
         Binding("ctrl+c", "quit", show=False, priority=True),
     ]

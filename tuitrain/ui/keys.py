@@ -59,6 +59,10 @@ MONITOR_KEYS: tuple[KeyAction, ...] = (
 )
 
 
+def bindings(actions: Iterable[KeyAction]) -> list[Binding]:
+    return [action.binding() for action in actions]
+
+
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")) / ".config")
