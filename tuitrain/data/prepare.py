@@ -61,6 +61,10 @@ def prepare_data(
     if kind == "memory":
         train = _decoded(train, workers, log)
         val = _decoded(val, workers, log) if val is not None else None
+        nbytes = train.nbytes + (val.nbytes if val is not None else 0)
+        log(f"keeping {nbytes / 2**20:.1f} MiB of images on {device}")
+    else:
+        log(f"streaming images with {workers} worker process{'es' if workers != 1 else ''}")
     used = _resolve_stats(data, train, stats, workers, log)
     normalize = Normalizer(used, device)
     num_classes = len(source.class_names)
