@@ -109,7 +109,8 @@ async def test_a_read_only_link_refuses_the_steering_keys() -> None:
     link = ScriptedLink(history_events(), can_control=False, owns_run=False, label="view runs/x")
     app = make_app(link)
     async with app.run_test(size=(80, 24)) as pilot:
-        await shows(pilot, "RUNNING")
+        text = await shows(pilot, "RUNNING")
+        assert text.startswith(" RUNNING  read-only")
         for key in ("p", "l", "L", "s", "v"):
             await pilot.press(key)
             await shows(pilot, "read-only")

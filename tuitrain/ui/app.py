@@ -122,7 +122,7 @@ class MonitorApp(App[int]):
 
     def compose(self) -> ComposeResult:
         h = self.history
-        yield StatusBar(h, self.link.label, id="status")
+        yield StatusBar(h, self.link.label, lambda: not self.link.can_control, id="status")
         yield FailureBanner(id="failure")
         with Horizontal(id="charts"):
             yield titled(CurvePlot(h, "loss", id="loss-plot"), f"Loss  {CurvePlot.LEGEND}", "epoch")

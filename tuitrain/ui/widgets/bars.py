@@ -3,6 +3,8 @@ acknowledgement or warning at the bottom, and a banner when the run failed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -22,13 +24,24 @@ def status_word(history: RunHistory) -> str:
 
 
 class StatusBar(HistoryView):
-    def __init__(self, history: RunHistory, label: str, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        history: RunHistory,
+        label: str,
+        read_only: Callable[[], bool] = lambda: False,
+        *,
+        id: str | None = None,
+    ) -> None:
         super().__init__(history, id=id)
         self.label = label
+        self.read_only = read_only
+        """Asked at each draw: an attached run's link loses control when it disconnects."""
 
     def lines(self, width: int, height: int) -> list[Text]:
         h = self.history
         left = Text.assemble((f" {status_word(h)} ", STATUS_STYLE[h.status]))
+        if self.read_only() and h.live:
+            left.append(" read-only", style="bold")
         started = h.started
         parts = [started.preset_name if started else self.label]
         if started is not None:
