@@ -37,7 +37,8 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--help")
     assert code == 0
     assert out.startswith("usage: tuitrain")
-    for name in ("run", "resume", "runs", "export", "validate", "presets", "schema"):
+    names = ("run", "resume", "runs", "export", "view", "compare", "attach", "ctl", "validate")
+    for name in (*names, "presets", "schema"):
         assert f"    {name} " in out
 
 
@@ -46,7 +47,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["run", "resume", "runs", "export", "validate", "presets", "schema"]
+    "command",
+    ["run", "resume", "runs", "export", "view", "compare", "attach", "ctl", "validate", "presets"],
 )
 def test_each_command_has_short_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, command, "--help")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from tuitrain import __version__
 from tuitrain.cli_common import Command, add_set_option
 from tuitrain.cli_runs import RUN_COMMANDS
+from tuitrain.cli_watch import WATCH_COMMANDS
 from tuitrain.errors import UserError
 
 EXIT_OK = 0
@@ -74,6 +75,7 @@ def _no_arguments(parser: argparse.ArgumentParser) -> None:
 
 COMMANDS: list[Command] = [
     *RUN_COMMANDS,
+    *WATCH_COMMANDS,
     Command(
         "validate",
         "check presets and show every problem with its file:line:col",

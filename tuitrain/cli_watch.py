@@ -1,0 +1,121 @@
+"""The commands that watch and steer runs: view, compare, attach, ctl.
+
+None of them imports torch: they read run directories and talk to live runs over their control
+channel, so they start at once even on a busy GPU server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tuitrain.cli_common import Command
+from tuitrain.cli_runs import add_runs_dir
+
+RUN_HELP = "run directory, or a run's name (or the start of it) in --runs-dir"
+
+
+def _one_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", metavar="RUN", help=RUN_HELP)
+    add_runs_dir(parser)
+
+
+def view(args: argparse.Namespace) -> int:
+    from tuitrain.runs.resolve import resolve_run
+    from tuitrain.ui.views import view_run
+
+    return view_run(resolve_run(args.run, args.runs_dir))
+
+
+def _compare_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("runs", nargs="+", metavar="RUN", help=RUN_HELP)
+    add_runs_dir(parser)
+
+
+def compare(args: argparse.Namespace) -> int:
+    from tuitrain.runs.resolve import resolve_run
+    from tuitrain.ui.views import compare_runs
+
+    return compare_runs([resolve_run(run, args.runs_dir) for run in args.runs])
+
+
+def _attach_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "run", nargs="?", metavar="RUN", help=f"{RUN_HELP} (default: the newest live run)"
+    )
+    add_runs_dir(parser)
+
+
+def attach(args: argparse.Namespace) -> int:
+    from tuitrain.config.train import Control
+    from tuitrain.control.attach import attach_link
+    from tuitrain.control.errors import ControlError
+    from tuitrain.ui.attach import AttachApp
+
+    try:
+        link = attach_link(args.run, args.runs_dir)
+    except ControlError as exc:
+        print(f"tuitrain attach: {exc}", file=sys.stderr)
+        return exc.exit_code
+    control = _run_control(link.run_dir) if link.run_dir is not None else None
+    app = AttachApp(link, control or Control(), f"tuitrain {link.label}")
+    try:
+        app.run()
+    finally:
+        link.close()
+    return app.exit_code
+
+
+def _run_control(run_dir: Path):  # -> Control | None
+    """The run's own hotkey settings (its lower-LR factor), from its resolved preset."""
+    from pydantic import ValidationError
+
+    from tuitrain.config.loader import PresetError, load_preset
+
+    try:
+        return load_preset(str(run_dir / "preset.yaml")).preset.control
+    except (PresetError, ValidationError):
+        return None
+
+
+def _ctl_arguments(parser: argparse.ArgumentParser) -> None:
+    from tuitrain.control.ctl import ACTIONS
+
+    parser.add_argument("run", metavar="RUN", help=RUN_HELP)
+    parser.add_argument("action", choices=list(ACTIONS), metavar="ACTION", help=", ".join(ACTIONS))
+    parser.add_argument("value", nargs="?", type=float, help="the factor or rate, for lr-scale/lr")
+    add_runs_dir(parser)
+
+
+def ctl(args: argparse.Namespace) -> int:
+    from tuitrain.control.ctl import ctl_main
+
+    return ctl_main(args.run, args.action, args.value, args.runs_dir)
+
+
+WATCH_COMMANDS = [
+    Command("view", "show a finished or running run, read-only", _one_run, view),
+    Command(
+        "compare",
+        "overlay the curves of several runs, with a table of their best results",
+        _compare_arguments,
+        compare,
+        example="example:\n  tuitrain compare sgd adam nonorm",
+    ),
+    Command(
+        "attach",
+        "open the monitor on a run started elsewhere (d detaches, q offers to stop it)",
+        _attach_arguments,
+        attach,
+        example="examples:\n  tuitrain attach\n  tuitrain attach 20261127-1815",
+    ),
+    Command(
+        "ctl",
+        "send one command to a running run and print its answer",
+        _ctl_arguments,
+        ctl,
+        example="examples:\n  tuitrain ctl resnet pause\n  tuitrain ctl resnet lr-scale 0.5\n"
+        "  tuitrain ctl resnet checkpoint",
+    ),
+]
