@@ -58,7 +58,7 @@ def test_train_seed_changes_the_order_not_the_images() -> None:
     xa = torch.cat([x for x, _ in a.train.epoch(0)])
     xb = torch.cat([x for x, _ in b.train.epoch(0)])
     assert not torch.equal(xa, xb)
-    assert torch.equal(xa.sum(0), xb.sum(0)) or torch.allclose(xa.sum(0), xb.sum(0), atol=1e-4)
+    assert torch.allclose(xa.sum(0), xb.sum(0), atol=1e-4)  # same images, other order
 
 
 def test_auto_keeps_small_sets_in_memory_and_streams_what_does_not_fit(

@@ -11,10 +11,15 @@ def test_split_is_disjoint_complete_deterministic_and_stratified() -> None:
     assert sorted(torch.cat([train, val]).tolist()) == list(range(100))
     assert len(val) == 20
     assert torch.bincount(labels[val], minlength=3).tolist() == [16, 3, 1]
-    # both parts come back shuffled, so "the first N" mixes classes
-    assert labels[train[:10]].unique().numel() > 1 or labels[train].unique().numel() == 1
     other = split_indices(labels, 0.2, torch.Generator().manual_seed(1))
     assert not torch.equal(val.sort().values, other[1].sort().values)
+
+
+def test_both_parts_come_back_shuffled_so_a_prefix_mixes_classes() -> None:
+    labels = torch.arange(200) // 40  # sorted by class, as an image folder lists them
+    train, val = split_indices(labels, 0.25, torch.Generator().manual_seed(0))
+    assert labels[train[:20]].unique().numel() >= 4
+    assert labels[val[:20]].unique().numel() >= 4
 
 
 def test_tiny_fraction_still_holds_out_one_and_keeps_one() -> None:

@@ -8,10 +8,9 @@ import torch
 
 from tuitrain.config.augment import Augment
 from tuitrain.data import capacity
-from tuitrain.data.augment import BatchAugment
 from tuitrain.data.images import FileSet, Images, ImageSet, first
-from tuitrain.data.memory import MemoryEvalLoader, MemoryTrainLoader
-from tuitrain.data.prepared import EvalLoader, PreparedData, TrainLoader
+from tuitrain.data.loaders import LoaderPlan, memory_loaders, stream_loaders
+from tuitrain.data.prepared import PreparedData
 from tuitrain.data.sources import DataSection, load_source
 from tuitrain.data.stats import (
     Normalizer,
@@ -21,14 +20,7 @@ from tuitrain.data.stats import (
     given_stats,
     uint8_chunks,
 )
-from tuitrain.data.stream import (
-    SampleDataset,
-    StreamEvalLoader,
-    StreamTrainLoader,
-    make_loader,
-    resolve_workers,
-)
-from tuitrain.data.transforms import sample_transform
+from tuitrain.data.stream import SampleDataset, make_loader, resolve_workers
 from tuitrain.errors import UserError
 
 Log = Callable[[str], None]
@@ -68,27 +60,22 @@ def prepare_data(
     used = _resolve_stats(data, train, stats, workers, log)
     normalize = Normalizer(used, device)
     num_classes = len(source.class_names)
-    batch = (data.batch_size, data.eval_batch_size or 2 * data.batch_size)
+    plan = LoaderPlan(
+        data=data,
+        augment=augment,
+        seed=seed,
+        device=device,
+        channels_last=channels_last,
+        normalize=normalize,
+        num_classes=num_classes,
+        mean=used[0],
+        workers=workers,
+    )
     if kind == "memory":
         assert isinstance(train, ImageSet) and (val is None or isinstance(val, ImageSet))
-        loaders = _memory_loaders(
-            data, augment, train, val, batch, seed, normalize, num_classes, device, channels_last
-        )
+        loaders = memory_loaders(plan, train, val)
     else:
-        loaders = _stream_loaders(
-            data,
-            augment,
-            train,
-            val,
-            batch,
-            seed,
-            normalize,
-            num_classes,
-            used[0],
-            workers,
-            device,
-            channels_last,
-        )
+        loaders = stream_loaders(plan, train, val)
     return PreparedData(
         train=loaders[0],
         val=loaders[1],
@@ -172,77 +159,3 @@ def _resolve_stats(
         mean, std = channel_stats(_file_batches(train, workers))
     # A constant channel carries nothing to scale; dividing by its zero std would make NaNs.
     return mean, tuple(s if s > 1e-6 else 1.0 for s in std)
-
-
-def _memory_loaders(
-    data: DataSection,
-    augment: Augment,
-    train: ImageSet,
-    val: ImageSet | None,
-    batch: tuple[int, int],
-    seed: int,
-    normalize: Normalizer,
-    num_classes: int,
-    device: torch.device,
-    channels_last: bool,
-) -> tuple[TrainLoader, EvalLoader | None]:
-    train_loader = MemoryTrainLoader(
-        train.images.to(device),
-        train.labels.to(device),
-        batch_size=batch[0],
-        shuffle=data.shuffle,
-        drop_last=data.drop_last,
-        seed=seed,
-        augment=BatchAugment(augment, num_classes, normalize),
-        channels_last=channels_last,
-    )
-    if val is None:
-        return train_loader, None
-    val_loader = MemoryEvalLoader(
-        val.images.to(device),
-        val.labels.to(device),
-        batch_size=batch[1],
-        normalize=normalize,
-        channels_last=channels_last,
-    )
-    return train_loader, val_loader
-
-
-def _stream_loaders(
-    data: DataSection,
-    augment: Augment,
-    train: Images,
-    val: Images | None,
-    batch: tuple[int, int],
-    seed: int,
-    normalize: Normalizer,
-    num_classes: int,
-    mean: tuple[float, ...],
-    workers: int,
-    device: torch.device,
-    channels_last: bool,
-) -> tuple[TrainLoader, EvalLoader | None]:
-    per_sample = sample_transform(augment, train.shape[1:], mean)
-    batch_only = Augment(mixup=augment.mixup, cutmix=augment.cutmix)
-    train_loader = StreamTrainLoader(
-        SampleDataset(train, per_sample),
-        batch_size=batch[0],
-        shuffle=data.shuffle,
-        drop_last=data.drop_last,
-        seed=seed,
-        workers=workers,
-        device=device,
-        batch_augment=BatchAugment(batch_only, num_classes, normalize),
-        channels_last=channels_last,
-    )
-    if val is None:
-        return train_loader, None
-    val_loader = StreamEvalLoader(
-        SampleDataset(val, None),
-        batch_size=batch[1],
-        workers=workers,
-        device=device,
-        normalize=normalize,
-        channels_last=channels_last,
-    )
-    return train_loader, val_loader
