@@ -9,7 +9,7 @@ from tuitrain.errors import UserError
 def test_channel_stats_match_a_direct_float64_computation() -> None:
     images = torch.randint(0, 256, (50, 3, 7, 5), dtype=torch.uint8)
     images[:, 2] //= 4
-    mean, std = channel_stats(uint8_chunks(images, chunk=7))
+    mean, std = channel_stats(uint8_chunks(images, values=7 * 3 * 7 * 5))
     pixels = images.double().div(255).transpose(0, 1).reshape(3, -1)
     assert mean == pytest.approx(pixels.mean(1).tolist(), abs=1e-12)
     assert std == pytest.approx(pixels.std(1, correction=0).tolist(), abs=1e-9)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import torch
@@ -21,11 +22,11 @@ def channel_stats(batches: Iterable[Tensor]) -> Stats:
     total = squares = None
     count = 0
     for batch in batches:
-        pixels = batch.to(torch.float64).div_(255).transpose(0, 1).reshape(batch.shape[1], -1)
-        s, q = pixels.sum(1), (pixels * pixels).sum(1)
+        pixels = batch.to(torch.float64).div_(255)
+        s, q = pixels.sum((0, 2, 3)), pixels.square_().sum((0, 2, 3))
         total = s if total is None else total + s
         squares = q if squares is None else squares + q
-        count += pixels.shape[1]
+        count += batch.shape[0] * batch.shape[2] * batch.shape[3]
     if total is None or squares is None or count == 0:
         raise ValueError("no images to measure")
     mean = total / count
@@ -33,9 +34,11 @@ def channel_stats(batches: Iterable[Tensor]) -> Stats:
     return tuple(mean.tolist()), tuple(std.tolist())
 
 
-def uint8_chunks(images: Tensor, chunk: int = 4096) -> Iterable[Tensor]:
-    for start in range(0, images.shape[0], chunk):
-        yield images[start : start + chunk]
+def uint8_chunks(images: Tensor, values: int = 2**22) -> Iterable[Tensor]:
+    """Slices of about `values` numbers each, so float64 copies stay small (32 MiB)."""
+    step = max(1, values // max(1, math.prod(images.shape[1:])))
+    for start in range(0, images.shape[0], step):
+        yield images[start : start + step]
 
 
 def given_stats(normalize: Normalize, channels: int) -> Stats | None:
