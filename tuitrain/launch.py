@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,10 +18,11 @@ from tuitrain.control.server import ControlServer
 from tuitrain.engine import events as ev
 from tuitrain.engine.trainer import ResumePoint, Trainer
 from tuitrain.errors import UserError
+from tuitrain.exitcodes import for_result
 from tuitrain.headless import HeadlessPrinter
 from tuitrain.runs.checkpoint import load_latest
 from tuitrain.runs.log import RunLog
-from tuitrain.runs.rundir import RunDirectory
+from tuitrain.runs.rundir import CONSOLE_LOG, RunDirectory
 from tuitrain.runs.status import read_status
 from tuitrain.signals import SignalBridge
 
@@ -92,8 +96,8 @@ def _execute(trainer: Trainer, run: RunDirectory, options: LaunchOptions) -> int
     control = _open_control(trainer, run, log)
     try:
         if wants_headless(options.headless):
-            return _run_headless(trainer, options)
-        return _run_monitor(trainer, options)
+            return _run_headless(trainer, run, options)
+        return _run_monitor(trainer, run, options)
     finally:
         if control is not None:
             control.close()
@@ -121,25 +125,116 @@ def _open_control(trainer: Trainer, run: RunDirectory, log: RunLog) -> ControlSe
     return server
 
 
-def _run_headless(trainer: Trainer, options: LaunchOptions) -> int:
+def _run_headless(trainer: Trainer, run: RunDirectory, options: LaunchOptions) -> int:
     trainer.subscribe(HeadlessPrinter(sys.stdout, every_s=options.log_every))
-    began = _TrainingBegun()
-    trainer.subscribe(began)
-    bridge = SignalBridge(trainer.submit, training_begun=began.__bool__)
+    hangup = _HangUp(on_hangup=lambda: _log_to_console_file(trainer, run, options))
+    bridge = _signal_bridge(trainer, on_hangup=hangup)
     bridge.install()
     try:
         trainer.start()
-        while not trainer.join(timeout=0.25):
-            pass
+        _wait(trainer)
     finally:
         bridge.restore()
-    return exit_code(trainer.result, bridge.exit_code)
+    return for_result(trainer.result, bridge.exit_code)
 
 
-def _run_monitor(trainer: Trainer, options: LaunchOptions) -> int:
-    from tuitrain.ui.local import run_monitor
+def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) -> int:
+    """Train under the monitor. A hang-up (the SSH connection dropped) closes the monitor but
+    not the run: training goes on headless, logging to the run directory, ready to attach."""
+    from tuitrain.ui.app import MonitorApp
+    from tuitrain.ui.local import TrainerLink, wait_for_run
 
-    return run_monitor(trainer, options)
+    link = TrainerLink(trainer)
+    app = MonitorApp(link, trainer.preset.control, f"tuitrain {trainer.name}")
+    hangup = _HangUp(on_hangup=lambda: _close_monitor(app))
+    bridge = _signal_bridge(trainer, on_hangup=hangup, announce=False)
+    watchdog = _ExitWatchdog(
+        exit_code=lambda: for_result(trainer.result, bridge.exit_code),
+        closing=lambda: app.stop_sent or hangup.happened or bridge.received is not None,
+    )
+    trainer.subscribe(watchdog)
+    bridge.install()
+    try:
+        app.run()
+        watchdog.ui_closed.set()
+        link.close()
+        if hangup.happened:
+            _log_to_console_file(trainer, run, options)
+            _wait(trainer)
+        elif link.started:
+            wait_for_run(trainer, asked=app.stop_sent or bridge.received is not None)
+    finally:
+        bridge.restore()
+    return for_result(trainer.result, bridge.exit_code)
+
+
+def _signal_bridge(trainer: Trainer, **options: Any) -> SignalBridge:
+    began = _TrainingBegun()
+    trainer.subscribe(began)
+    return SignalBridge(trainer.submit, training_begun=began.__bool__, **options)
+
+
+def _wait(trainer: Trainer) -> None:
+    # Short joins, so the main thread gets to run signal handlers.
+    while not trainer.join(timeout=0.25):
+        pass
+
+
+class _HangUp:
+    """SIGHUP: the terminal is gone, and reading or writing it would fail. The standard streams
+    that were the terminal are pointed at /dev/null; then the mode's own reaction runs."""
+
+    def __init__(self, on_hangup: Callable[[], None]) -> None:
+        self.on_hangup = on_hangup
+        self.happened = False
+        # Asked now: once the terminal has hung up, isatty() on it may already fail.
+        self._terminal_fds = [fd for fd in (0, 1, 2) if os.isatty(fd)]
+
+    def __call__(self) -> None:
+        if self.happened:
+            return
+        self.happened = True
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in self._terminal_fds:
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        self.on_hangup()
+
+
+def _close_monitor(app: Any) -> None:
+    from tuitrain.ui.messages import Detach
+
+    try:  # wake the app's loop: the handler may have interrupted its select()
+        asyncio.get_running_loop().call_soon_threadsafe(app.post_message, Detach())
+    except RuntimeError:
+        app.post_message(Detach())
+
+
+def _log_to_console_file(trainer: Trainer, run: RunDirectory, options: LaunchOptions) -> None:
+    """Keep the plain progress lines the terminal would have shown, in the run directory."""
+    log = (run.path / CONSOLE_LOG).open("a", encoding="utf-8")
+    trainer.subscribe(HeadlessPrinter(log, every_s=options.log_every))
+
+
+class _ExitWatchdog:
+    """The last resort against a hang: once the run has ended, the user interface gets a grace
+    period to close; if it does not (a terminal library wedged on a dead terminal), the process
+    exits anyway. By then every event is flushed, the checkpoint fsynced, the status written."""
+
+    GRACE_S = 15.0
+
+    def __init__(self, exit_code: Callable[[], int], closing: Callable[[], bool]) -> None:
+        self.exit_code = exit_code
+        self.closing = closing  # whether the interface was asked to close (else it stays open)
+        self.ui_closed = threading.Event()
+
+    def __call__(self, event: ev.Event) -> None:
+        if isinstance(event, (ev.Finished, ev.Failed)) and self.closing():
+            threading.Thread(target=self._guard, name="tuitrain-exit-guard", daemon=True).start()
+
+    def _guard(self) -> None:
+        if not self.ui_closed.wait(self.GRACE_S):
+            os._exit(self.exit_code())
 
 
 class _TrainingBegun:
@@ -154,12 +249,3 @@ class _TrainingBegun:
 
     def __bool__(self) -> bool:
         return self.begun
-
-
-def exit_code(result: ev.Finished | ev.Failed | None, signal_code: int | None) -> int:
-    """0 finished, 1 failed, 2 bad input, 130 Ctrl-C, 143 SIGTERM."""
-    if isinstance(result, ev.Failed):
-        return 2 if result.error == "input" else 1
-    if isinstance(result, ev.Finished) and result.status == "interrupted" and signal_code:
-        return signal_code
-    return 0 if result is not None else 1

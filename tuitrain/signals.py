@@ -13,8 +13,9 @@ from collections.abc import Callable
 from types import FrameType
 
 from tuitrain.engine import commands as cmd
+from tuitrain.exitcodes import INTERRUPTED, TERMINATED
 
-EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
+EXIT_CODES = {"SIGINT": INTERRUPTED, "SIGTERM": TERMINATED}
 
 
 class SignalBridge:
@@ -24,21 +25,26 @@ class SignalBridge:
         *,
         training_begun: Callable[[], bool],
         on_hangup: Callable[[], None] | None = None,
+        announce: bool = True,
     ) -> None:
         self._submit = submit
         self._training_begun = training_begun
         self._on_hangup = on_hangup
+        self._announce = announce  # off under the monitor, which owns the terminal
         self.received: str | None = None
         self._previous: dict[int, object] = {}
 
     def install(self) -> None:
         """Install the handlers (they can only live on the main thread)."""
-        for signum, handler in (
+        handlers = [
             (signal.SIGINT, self._stop),
             (signal.SIGTERM, self._stop),
             (signal.SIGUSR1, self._save),
-            (signal.SIGHUP, self._hangup),
-        ):
+        ]
+        # Under nohup, SIGHUP is ignored and stdout is a file: keep it that way.
+        if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:
+            handlers.append((signal.SIGHUP, self._hangup))
+        for signum, handler in handlers:
             self._previous[signum] = signal.signal(signum, handler)
 
     def restore(self) -> None:
@@ -57,13 +63,18 @@ class SignalBridge:
             self.received = self.received or name
             raise SystemExit(EXIT_CODES[name])
         self.received = name
+        if self._announce:
+            self._say(name)
+        self._submit(cmd.Stop(status="interrupted", reason=f"{name} received", source="signal"))
+
+    @staticmethod
+    def _say(name: str) -> None:
         print(
             f"tuitrain: {name}: stopping after this step and saving a checkpoint "
             "(send it again to quit at once)",
             file=sys.stderr,
             flush=True,
         )
-        self._submit(cmd.Stop(status="interrupted", reason=f"{name} received", source="signal"))
 
     def _save(self, signum: int, _frame: FrameType | None) -> None:
         self._submit(cmd.SaveOnSignal(source="signal"))

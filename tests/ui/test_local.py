@@ -12,7 +12,7 @@ from tuitrain.config.train import Control
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.ui.app import MonitorApp
-from tuitrain.ui.local import TrainerLink, _wait_for_the_run
+from tuitrain.ui.local import TrainerLink, wait_for_run
 
 
 class FakeTrainer:
@@ -77,14 +77,14 @@ async def test_a_local_run_is_monitored_steered_and_stopped() -> None:
         await until(pilot, lambda: app.return_code is not None)
     assert isinstance(trainer.submitted[-1], cmd.Stop)
     assert app.return_code == 0 and link.started
-    _wait_for_the_run(trainer, asked=app.stop_sent)  # already over: returns at once
+    wait_for_run(trainer, asked=app.stop_sent)  # already over: returns at once
     assert sum(isinstance(c, cmd.Stop) for c in trainer.submitted) == 1
 
 
 def test_a_run_left_going_by_the_monitor_is_stopped_and_waited_for() -> None:
     trainer = FakeTrainer()
     trainer.start()
-    _wait_for_the_run(trainer, asked=False)
+    wait_for_run(trainer, asked=False)
     assert [type(c) for c in trainer.submitted] == [cmd.Stop]
     assert trainer.submitted[0].source == "monitor"
     assert trainer.result is not None

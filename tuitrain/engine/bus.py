@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from collections.abc import Callable
@@ -47,7 +48,8 @@ class EventBus:
             self._broken.add(id(consumer))
             name = getattr(consumer, "__qualname__", type(consumer).__name__)
             message = f"{name} stopped receiving events: {type(exc).__name__}: {exc}"
-            print(f"tuitrain: warning: {message}", file=sys.stderr)
+            with contextlib.suppress(OSError, ValueError):  # stderr may be gone too
+                print(f"tuitrain: warning: {message}", file=sys.stderr)
             warning = Warned(category="consumer", message=message)
             for other in list(self._consumers):
                 if other is not consumer and id(other) not in self._broken:

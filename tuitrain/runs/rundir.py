@@ -16,6 +16,8 @@ METRICS = "metrics.csv"
 PRESET = "preset.yaml"
 CHECKPOINTS = "checkpoints"
 SOCKET = "control.sock"
+CONSOLE_LOG = "console.log"
+"""Where a run keeps logging after its terminal hung up."""
 
 
 def safe_name(name: str) -> str:

@@ -23,12 +23,12 @@ from textual.widgets import Footer
 from tuitrain.config.train import Control
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
+from tuitrain.exitcodes import for_result
 from tuitrain.ui.history import RunHistory
 from tuitrain.ui.inbox import Inbox
 from tuitrain.ui.keys import MONITOR_KEYS, KeyAction, bindings, normalize, read_keymap
 from tuitrain.ui.link import RunLink
-from tuitrain.ui.messages import EventsWaiting
-from tuitrain.ui.outcome import exit_status
+from tuitrain.ui.messages import Detach, EventsWaiting
 from tuitrain.ui.screens import ConfirmQuit, HelpScreen
 from tuitrain.ui.widgets.bars import FailureBanner, NoticeLine, StatusBar
 from tuitrain.ui.widgets.base import HistoryView
@@ -170,8 +170,21 @@ class MonitorApp(App[int]):
             if isinstance(event, (ev.Finished, ev.Failed)):
                 self.outcome = event
         self.history.dropped = self.inbox.dropped
-        if self._stopping and self.outcome is not None:
+        if self.outcome is not None and (self._stopping or self._interrupted_here()):
             self._finish()
+
+    def _interrupted_here(self) -> bool:
+        """A signal stopped the run this monitor owns: the process is ending, so is the app."""
+        outcome = self.outcome
+        return (
+            self.link.owns_run
+            and isinstance(outcome, ev.Finished)
+            and (outcome.status == "interrupted")
+        )
+
+    def on_detach(self, _message: Detach) -> None:
+        """Close the monitor and leave the run going (the terminal went away)."""
+        self._finish()
 
     def _tick(self) -> None:
         self._drain()
@@ -301,4 +314,4 @@ class MonitorApp(App[int]):
         A monitor that only watches (view, attach) succeeded whatever the run did."""
         if self.return_code is not None:
             return self.return_code
-        return exit_status(self.outcome) if self.link.owns_run else 0
+        return for_result(self.outcome) if self.link.owns_run else 0

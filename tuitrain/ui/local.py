@@ -1,4 +1,4 @@
-"""The monitor for a run trained in this process (`tuitrain run` and `resume` on a terminal).
+"""The monitor's link to a run trained in this process (`tuitrain run` and `resume`).
 
 The trainer is used through its public face only (subscribe, submit, start, join, result,
 preset.control, name), so this module never imports the engine's internals or torch.
@@ -12,8 +12,6 @@ from typing import Any, Protocol
 
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
-from tuitrain.ui.app import MonitorApp
-from tuitrain.ui.outcome import exit_status
 
 WAIT_NOTE_S = 2.0
 
@@ -60,28 +58,9 @@ class TrainerLink:
         self._closed = True
 
 
-def run_monitor(trainer: LocalTrainer, options: object = None) -> int:
-    """Train under the monitor; return the exit status (0 finished, 1 failed, 2 bad input).
-
-    When the monitor closes before the run has ended (the stop took longer than the monitor
-    waits, or the monitor itself broke), the run is asked to stop and is waited for here, on
-    the restored terminal, so its last checkpoint is written before the process exits.
-    """
-    link = TrainerLink(trainer)
-    control = getattr(getattr(trainer, "preset", None), "control", None)
-    app = MonitorApp(link, control, f"tuitrain {trainer.name}")
-    try:
-        app.run()
-    finally:
-        link.close()
-        if link.started:
-            _wait_for_the_run(trainer, asked=app.stop_sent)
-    if trainer.result is not None:
-        return exit_status(trainer.result)
-    return app.return_code or 0
-
-
-def _wait_for_the_run(trainer: LocalTrainer, asked: bool) -> None:
+def wait_for_run(trainer: LocalTrainer, asked: bool) -> None:
+    """After the monitor closed: stop the run unless that was already asked, and wait for its
+    checkpoint on the restored terminal."""
     if trainer.join(timeout=0):
         return
     if not asked:

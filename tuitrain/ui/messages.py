@@ -10,3 +10,7 @@ class EventsWaiting(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, EventsWaiting)
+
+
+class Detach(Message):
+    """Close the monitor without stopping the run (posted when the terminal hangs up)."""
