@@ -12,9 +12,8 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -25,18 +24,17 @@ from tuitrain.engine import events as ev
 from tuitrain.engine.build import Parts, build_parts
 from tuitrain.engine.bus import Consumer, EventBus
 from tuitrain.engine.clock import Clock
+from tuitrain.engine.core import CheckpointSink
 from tuitrain.engine.diagnosis import CurveDoctor, EpochMetrics
+from tuitrain.engine.flow import RollBack, RunFailure, StopRun
 from tuitrain.engine.meter import Meter, Reading
+from tuitrain.engine.reporting import Reporting, Window
 from tuitrain.engine.runtime import resolve_runtime
-from tuitrain.engine.state import Progress, capture_state, detached_copy, restore_state
+from tuitrain.engine.safety import Safety
+from tuitrain.engine.state import Progress
+from tuitrain.engine.steering import Steering
 from tuitrain.engine.tracking import Best, versions
 from tuitrain.errors import UserError
-
-
-class CheckpointSink(Protocol):
-    """Where checkpoints go (a run directory). Returns the path written."""
-
-    def save(self, state: dict[str, Any], reason: str, *, best: bool = False) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -45,16 +43,7 @@ class ResumePoint:
     state: dict[str, Any]
 
 
-class _StopRun(Exception):
-    def __init__(self, command: cmd.Stop) -> None:
-        self.command = command
-
-
-class _RollBack(Exception):
-    pass
-
-
-class Trainer:
+class Trainer(Steering, Reporting, Safety):
     """Train a preset. `run()` trains on the calling thread; `start()` on a daemon thread."""
 
     def __init__(
@@ -113,7 +102,7 @@ class Trainer:
             self.result = self._train()
         except UserError as exc:
             self.result = ev.Failed(error="input", message=str(exc), step=self._step_or_none())
-        except _Failure as failure:
+        except RunFailure as failure:
             self.result = ev.Failed(
                 error=failure.error, message=failure.message, step=self._step_or_none()
             )
@@ -190,10 +179,10 @@ class Trainer:
                 try:
                     if self._run_epoch():
                         return self._finish("early_stopped", "no improvement")
-                except _RollBack:
+                except RollBack:
                     self._roll_back()
             self._boundary()  # commands that arrived during the last step still get answers
-        except _StopRun as stop:
+        except StopRun as stop:
             self._save("stop" if stop.command.status == "stopped" else "signal")
             return self._finish(stop.command.status, stop.command.reason, stop.command)
         self._save("final")
@@ -204,7 +193,7 @@ class Trainer:
         parts, progress = self._require_parts(), self._progress
         batches = parts.data.train.batches_per_epoch
         val_every = self.preset.train.val_every_steps
-        self._window = _Window(self._clock.elapsed(), progress.step, self._meter.read())
+        self._window = Window(self._clock.elapsed(), progress.step, self._meter.read())
         self._next_report = time.monotonic() + self.preset.train.report.seconds
         self._epoch_started = self._clock.elapsed()
         for x, y in parts.data.train.epoch(progress.epoch, progress.batch):
@@ -248,164 +237,7 @@ class Trainer:
             self._emit(self._lr_event(lr, self._lr, "schedule", parts.lr.schedule.kind))
         self._lr = lr
 
-    # Commands ---------------------------------------------------------------------------
-
-    def _boundary(self) -> None:
-        """Apply queued commands; blocks (without using CPU) while paused."""
-        while True:
-            try:
-                command = self._queue.get() if self._paused else self._queue.get_nowait()
-            except queue.Empty:
-                return
-            self._apply(command)
-
-    def _apply(self, command: cmd.Command) -> None:
-        handler = self._handlers().get(type(command))
-        if handler is None:
-            self._reject(command, "this run does not accept that command")
-            return
-        handler(command)
-
-    def _handlers(self) -> dict[type[cmd.Command], Callable[[Any], None]]:
-        return {
-            cmd.Pause: self._on_pause,
-            cmd.Resume: self._on_resume,
-            cmd.ScaleLR: self._on_scale_lr,
-            cmd.SetLR: self._on_set_lr,
-            cmd.Checkpoint: self._on_checkpoint,
-            cmd.SaveOnSignal: self._on_checkpoint,
-            cmd.Validate: self._on_validate,
-            cmd.Stop: self._on_stop,
-        }
-
-    def _on_pause(self, command: cmd.Pause) -> None:
-        if self._paused:
-            self._reject(command, "already paused")
-            return
-        self._paused = True
-        self._clock.pause()
-        self._emit(ev.Paused(step=self._progress.step, source=command.source, cmd_id=command.id))
-
-    def _on_resume(self, command: cmd.Resume) -> None:
-        if not self._paused:
-            self._reject(command, "not paused")
-            return
-        self._paused = False
-        paused_s = self._clock.resume()
-        self._next_report = time.monotonic()
-        self._emit(
-            ev.Resumed(
-                step=self._progress.step,
-                source=command.source,
-                paused_s=paused_s,
-                cmd_id=command.id,
-            )
-        )
-
-    def _on_scale_lr(self, command: cmd.ScaleLR) -> None:
-        lr = self._require_parts().lr
-        new = lr.at(self._progress.step) * command.factor
-        if not 1e-12 <= new <= 100.0:
-            self._reject(command, f"the learning rate would become {new:.3g}")
-            return
-        lr.scale_by(command.factor)
-        self._user_lr_changed(command, f"x{command.factor:g}")
-
-    def _on_set_lr(self, command: cmd.SetLR) -> None:
-        try:
-            self._require_parts().lr.set(command.value, self._progress.step)
-        except ValueError as exc:
-            self._reject(command, str(exc))
-            return
-        self._user_lr_changed(command, f"set to {command.value:g}")
-
-    def _user_lr_changed(self, command: cmd.Command, reason: str) -> None:
-        parts = self._require_parts()
-        new = parts.lr.apply(parts.optimizer, self._progress.step)
-        self._emit(self._lr_event(new, self._lr, command.source, reason, command.id))
-        self._lr = new
-
-    def _on_checkpoint(self, command: cmd.Command) -> None:
-        if self._checkpoints is None:
-            self._reject(command, "this run has no run directory to save to")
-            return
-        reason = "signal" if isinstance(command, cmd.SaveOnSignal) else "user"
-        self._save(reason, command=command)
-
-    def _on_validate(self, command: cmd.Validate) -> None:
-        if self._require_parts().data.val is None:
-            self._reject(command, "this run has no validation data")
-            return
-        self._validate(command.source, command.id)
-
-    def _on_stop(self, command: cmd.Stop) -> None:
-        raise _StopRun(command)
-
-    def _reject(self, command: cmd.Command, reason: str) -> None:
-        self._emit(
-            ev.CommandRejected(
-                command=command.name,
-                reason=reason,
-                source=command.source,
-                step=self._progress.step,
-                cmd_id=command.id,
-            )
-        )
-
     # Reports and validation -------------------------------------------------------------
-
-    def _maybe_report(self) -> None:
-        every = self.preset.train.report.steps
-        now = time.monotonic()
-        if now >= self._next_report or (every is not None and self._progress.step % every == 0):
-            self._next_report = now + self.preset.train.report.seconds
-            self._report()
-
-    def _report(self) -> None:
-        reading = self._meter.read()  # the one host-device sync of a report
-        if reading.nonfinite:
-            self._nonfinite(f"training loss is {reading.loss} at step {self._progress.step}")
-        parts, progress, window = self._require_parts(), self._progress, self._window
-        if progress.step == window.step:
-            return  # nothing new since the previous report
-        now = self._clock.elapsed()
-        seconds = now - window.elapsed
-        images = reading.count - window.reading.count
-        self._clock.observe_steps(progress.step - window.step, seconds)
-        self._window = _Window(now, progress.step, reading)
-        batches = parts.data.train.batches_per_epoch
-        self._emit(
-            ev.StepProgress(
-                step=progress.step,
-                epoch=progress.epoch + 1,
-                batch=progress.batch,
-                batches=batches,
-                loss=_ratio(reading.loss_sum - window.reading.loss_sum, images),
-                acc=_ratio(reading.correct - window.reading.correct, images),
-                lr=self._lr,
-                images_per_s=images / seconds if seconds > 0 else 0.0,
-                elapsed_s=now,
-                eta_epoch_s=self._clock.eta(batches - progress.batch, self._vals_left(True)),
-                eta_run_s=self._eta_run(),
-                memory_mb=parts.runtime.memory_mb(),
-            )
-        )
-
-    def _val_due(self, epoch: int) -> bool:
-        """Whether the 0-based epoch ends with a validation."""
-        train = self.preset.train
-        has_val = self._require_parts().data.val is not None
-        return has_val and ((epoch + 1) % train.val_every_epochs == 0 or epoch + 1 == train.epochs)
-
-    def _vals_left(self, this_epoch_only: bool) -> int:
-        epoch = self._progress.epoch
-        last = epoch + 1 if this_epoch_only else self.preset.train.epochs
-        return sum(1 for e in range(epoch, last) if self._val_due(e))
-
-    def _eta_run(self) -> float | None:
-        progress, batches = self._progress, self._require_parts().data.train.batches_per_epoch
-        steps_left = (self.preset.train.epochs - progress.epoch) * batches - progress.batch
-        return self._clock.eta(steps_left, self._vals_left(False))
 
     def _validate(self, source: str, cmd_id: str | None = None) -> Reading | None:
         parts, progress = self._require_parts(), self._progress
@@ -511,106 +343,6 @@ class Trainer:
             train_val_gap=None if val_acc is None else metrics["train_acc"] - val_acc,
         )
 
-    # NaN and roll-back ------------------------------------------------------------------
-
-    def _nonfinite(self, what: str) -> None:
-        nan = self.preset.train.nan
-        if nan.policy == "stop":
-            raise _Failure("nan", f"{what}; stopping (train.nan.policy is stop)")
-        if self._progress.rollbacks >= nan.max_rollbacks:
-            raise _Failure(
-                "nan",
-                f"{what}, after {nan.max_rollbacks} roll-backs; lower optim.lr or set "
-                "train.grad_clip",
-            )
-        self._emit(ev.Warned(category="nan", message=what, step=self._progress.step))
-        raise _RollBack()
-
-    def _take_snapshot(self) -> dict[str, Any]:
-        return detached_copy(self._capture())
-
-    def _roll_back(self) -> None:
-        assert self._snapshot is not None
-        rollbacks = self._progress.rollbacks + 1
-        self._restore(self._snapshot)
-        self._progress.rollbacks = rollbacks
-        parts = self._require_parts()
-        previous = parts.lr.at(self._progress.step)
-        parts.lr.scale_by(self.preset.train.nan.lr_factor)
-        new = parts.lr.apply(parts.optimizer, self._progress.step)
-        reason = f"roll-back {rollbacks} to step {self._progress.step}"
-        self._emit(self._lr_event(new, previous, "nan", reason))
-        self._lr = new
-        self._snapshot = self._take_snapshot()
-
-    # State ------------------------------------------------------------------------------
-
-    def _capture(self) -> dict[str, Any]:
-        self._progress.elapsed = self._clock.elapsed() if hasattr(self, "_clock") else 0.0
-        extra = {
-            "meter": self._meter.state(),
-            "doctor": self._doctor.state_dict(),
-            "best": self._best.state_dict(),
-            "stopper": self._stopper.state_dict() if self._stopper else None,
-            "preset": self.resolved,
-            "preset_name": self.name,
-        }
-        return capture_state(self._require_parts(), self._progress, extra)
-
-    def _restore(self, state: dict[str, Any]) -> None:
-        self._progress = restore_state(self._require_parts(), state)
-        self._meter.load(state["meter"])
-        self._doctor.load_state_dict(state["doctor"])
-        self._best.load_state_dict(state["best"])
-        if self._stopper is not None and state.get("stopper"):
-            self._stopper.load_state_dict(state["stopper"])
-        self._clock = Clock(self._progress.elapsed)
-
-    def _save(self, reason: str, *, best: bool = False, command: cmd.Command | None = None) -> None:
-        if self._checkpoints is None or self._parts is None:
-            return
-        started = time.monotonic()
-        try:
-            path = self._checkpoints.save(self._capture(), reason, best=best)
-        except OSError as exc:
-            message = f"could not save the {reason} checkpoint ({exc}); the previous one is kept"
-            self._emit(ev.Warned(category="checkpoint", message=message, step=self._progress.step))
-            if command is not None:
-                self._reject(command, message)
-            return
-        self._emit(
-            ev.CheckpointSaved(
-                step=self._progress.step,
-                epoch=self._progress.epoch,
-                path=path,
-                reason=reason,
-                seconds=time.monotonic() - started,
-                source=command.source if command else "engine",
-                cmd_id=command.id if command else None,
-            )
-        )
-
-    def _emit_resumed(self) -> None:
-        assert self._resume is not None
-        exact = self._require_parts().data.exact_resume
-        on_gpu = self._require_parts().runtime.device.type == "cuda"
-        note = ""
-        if not exact:
-            note = "the streaming data path cannot replay augmentation exactly"
-        elif on_gpu:
-            note = "GPU kernels are not bit-reproducible; the run continues closely, not exactly"
-        self._emit(
-            ev.RunResumed(
-                checkpoint=self._resume.path,
-                step=self._progress.step,
-                epoch=self._progress.epoch,
-                exact=exact and not on_gpu,
-                note=note,
-            )
-        )
-        if note:
-            self._emit(ev.Warned(category="resume", message=note, step=self._progress.step))
-
     # Ending -----------------------------------------------------------------------------
 
     def _finish(self, status: str, reason: str, command: cmd.Command | None = None) -> ev.Finished:
@@ -639,54 +371,3 @@ class Trainer:
             f"--set data.batch_size={max(1, batch // 2)}",
             step=step,
         )
-
-    # Helpers ----------------------------------------------------------------------------
-
-    def _emit(self, event: ev.Event) -> None:
-        self.bus.emit(event)
-
-    def _log(self, message: str) -> None:
-        self._emit(ev.Log(message=message))
-
-    def _lr_event(
-        self, lr: float, previous: float, source: str, reason: str, cmd_id: str | None = None
-    ) -> ev.LRChanged:
-        return ev.LRChanged(
-            step=self._progress.step,
-            lr=lr,
-            previous=previous,
-            scale=self._require_parts().lr.scale,
-            source=source,
-            reason=reason,
-            cmd_id=cmd_id,
-        )
-
-    def _require_parts(self) -> Parts:
-        if self._parts is None:
-            raise RuntimeError("the trainer is not set up")
-        return self._parts
-
-    def _step_or_none(self) -> int | None:
-        return self._progress.step if self._parts is not None else None
-
-
-class _Failure(Exception):
-    """Ends the run as failed with a named error, without a traceback in the event."""
-
-    def __init__(self, error: str, message: str) -> None:
-        super().__init__(message)
-        self.error = error
-        self.message = message
-
-
-@dataclass(frozen=True)
-class _Window:
-    """Where the previous progress report left off."""
-
-    elapsed: float
-    step: int
-    reading: Reading
-
-
-def _ratio(total: float, count: int) -> float:
-    return total / count if count else float("nan")
