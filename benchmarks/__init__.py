@@ -1,0 +1,1 @@
+"""Benchmarks for tuitrain: not tests, not run by CI. See benchmarks/README.md."""
