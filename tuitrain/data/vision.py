@@ -32,7 +32,7 @@ def _open(data: TorchvisionData, train: bool) -> datasets.VisionDataset:
     except Exception as error:
         if not data.download:
             raise UserError(
-                f"the {kind} {split} set was not found in {root}",
+                f"the {kind} {split} set was not found (or is incomplete) in {root}",
                 hint="set data.download: true to fetch it, or point data.root at the folder "
                 "that holds it",
             ) from error
