@@ -122,7 +122,7 @@ class Recorder:
         self.json_out = json_out
         self.context = {
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "command": shlex.join([sys.executable, *sys.argv]),
+            "command": shlex.join(getattr(sys, "orig_argv", [sys.executable, *sys.argv])),
             "device": device,
             "machine": machine(device),
             "versions": versions(),

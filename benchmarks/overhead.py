@@ -1,0 +1,364 @@
+"""What does tuitrain cost? The same training three ways, alternating, in one process:
+
+  a) a bare PyTorch loop written here: gather a batch by index from the uint8 tensor, convert,
+     (crop and flip when the preset asks), normalize, forward, backward, step;
+  b) the engine headless, with the consumers of a real headless run: the run log in a temporary
+     run directory, the control channel, and the headless printer writing to a null stream;
+  c) the engine under the monitor (MonitorApp on a TrainerLink, Textual's headless driver,
+     100x30, at the preset's refresh rate), with the same run log and control channel.
+
+Same model, data, optimizer, learning rates and number of steps; every run builds a fresh model
+from the same seed. A run's clock starts when training starts (the engine's RunStarted event;
+set-up is excluded) and stops when the last step's work is done (the engine's report of the
+last step, which reads its metrics back from the device; the bare loop synchronizes). The
+windows contain no validation and no checkpoint (see presets.py). Rounds alternate a b c, the
+first round is warm-up and is dropped; the medians of the rest are compared.
+
+    python -m benchmarks.overhead                      # CPU, preset `default`, ~2 minutes
+    python -m benchmarks.overhead --device cuda --preset cifar10-fast
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from benchmarks.common import (
+    Recorder,
+    add_common_args,
+    check_load,
+    median,
+    sync,
+    table,
+    verdict,
+)
+from benchmarks.presets import BenchPreset, bench_preset, cache_shapes
+from tuitrain.config.augment import Augment
+from tuitrain.control.server import ControlServer
+from tuitrain.engine import events as ev
+from tuitrain.engine.build import seed_everything
+from tuitrain.engine.runtime import Runtime, resolve_runtime
+from tuitrain.engine.trainer import Trainer
+from tuitrain.headless import HeadlessPrinter
+from tuitrain.models import build_model
+from tuitrain.optim import build_optimizer, build_schedule
+from tuitrain.runs.log import RunLog
+from tuitrain.runs.rundir import RunDirectory
+
+MODES = {"a": "bare loop", "b": "engine headless", "c": "engine + monitor"}
+TARGETS = {"b": 0.99, "c": 0.98}
+SIZE = (100, 30)
+
+
+# The bare loop --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BareData:
+    images: Tensor  # N x C x H x W uint8 on the device
+    labels: Tensor
+    mean: Tensor  # 1 x C x 1 x 1
+    std: Tensor
+    num_classes: int
+
+
+def bare_data(bench: BenchPreset) -> BareData:
+    """The very images the engine trains on, and its normalization statistics."""
+    from tuitrain.data import prepare_data
+
+    runtime = resolve_runtime(bench.preset.train)
+    data = prepare_data(
+        bench.preset.data, bench.preset.augment, device=runtime.device, seed=0, log=lambda m: None
+    )
+    loader = data.train
+    images, labels = loader.images, loader.labels  # type: ignore[attr-defined]
+    shape = (1, len(data.mean), 1, 1)
+    mean = torch.tensor(data.mean, device=runtime.device).view(shape)
+    std = torch.tensor(data.std, device=runtime.device).view(shape)
+    return BareData(images, labels, mean, std, data.num_classes)
+
+
+def check_bare_augment(augment: Augment) -> None:
+    others = [name for name in augment.enabled() if name not in ("crop", "flip")]
+    if others:
+        raise SystemExit(f"the bare loop does crop and flip only; this preset also has {others}")
+
+
+def crop_flip(x: Tensor, augment: Augment, gen: torch.Generator) -> Tensor:
+    """Hand-written batched random crop (pad, then cut at a random offset) and flip."""
+    n, c, h, w = x.shape
+    if (crop := augment.crop) is not None:
+        pad = crop.padding
+        mode = "reflect" if crop.fill == "reflect" else "constant"
+        padded = F.pad(x, (pad, pad, pad, pad), mode=mode)
+        dy, dx = torch.randint(0, 2 * pad + 1, (2, n, 1), device=x.device, generator=gen)
+        rows = dy + torch.arange(h, device=x.device)
+        cols = dx + torch.arange(w, device=x.device)
+        batch = torch.arange(n, device=x.device)[:, None, None, None]
+        chans = torch.arange(c, device=x.device)[None, :, None, None]
+        x = padded[batch, chans, rows[:, None, :, None], cols[:, None, None, :]]
+    if (flip := augment.flip) is not None:
+        mask = torch.rand(n, device=x.device, generator=gen) < flip.p
+        x = torch.where(mask[:, None, None, None], x.flip(3), x)
+    return x
+
+
+def bare_run(bench: BenchPreset, data: BareData) -> float:
+    """Seconds for the bare loop's epochs, on a thread like the engine's."""
+    preset = bench.preset
+    runtime = resolve_runtime(preset.train)  # the same device, precision and cudnn flags
+    seconds: list[float] = []
+    thread = threading.Thread(
+        target=lambda: seconds.append(_bare_loop(preset, runtime, data)), name="bare-loop"
+    )
+    thread.start()
+    thread.join()
+    return seconds[0]
+
+
+def _bare_loop(preset, runtime: Runtime, data: BareData) -> float:  # type: ignore[no-untyped-def]
+    device, batch = runtime.device, preset.data.batch_size
+    seed_everything(preset.train.seed)
+    channels, height, _ = data.images.shape[1:]
+    model = build_model(
+        preset.model, in_channels=channels, num_classes=data.num_classes, image_size=height
+    )
+    fmt = torch.channels_last if runtime.channels_last else torch.preserve_format
+    model = model.to(device, memory_format=fmt)
+    optimizer = build_optimizer(preset.optim, model)
+    n = data.images.shape[0]
+    steps_per_epoch = -(-n // batch)
+    epochs = preset.train.epochs
+    schedule = build_schedule(
+        preset.schedule,
+        base_lr=preset.optim.lr,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+    )
+    lrs = [schedule.lr_at(s) for s in range(epochs * steps_per_epoch)]
+    scaler = torch.amp.GradScaler("cuda") if runtime.precision == "fp16" else None
+    augment, smoothing = preset.augment, preset.train.label_smoothing
+    gen = torch.Generator(device=device).manual_seed(preset.train.seed)
+    sync(str(device))
+    start = time.perf_counter()
+    step = 0
+    for _ in range(epochs):
+        order = torch.randperm(n, device=device, generator=gen)
+        for k in range(steps_per_epoch):
+            index = order[k * batch : (k + 1) * batch]
+            x = data.images[index].float().div_(255)
+            x = crop_flip(x, augment, gen)
+            x = (x - data.mean) / data.std
+            if runtime.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            y = data.labels[index]
+            for group in optimizer.param_groups:
+                group["lr"] = lrs[step]
+            with runtime.autocast():
+                logits = model(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=smoothing)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                loss.backward()
+                optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+    loss.item()  # the work is done when its last result can be read
+    return time.perf_counter() - start
+
+
+# The engine -----------------------------------------------------------------------------
+
+
+class Window:
+    """The training window of one engine run, timed from the engine's own events."""
+
+    def __init__(self, last_step: int) -> None:
+        self.last_step = last_step
+        self.start: float | None = None
+        self.end: float | None = None
+
+    def __call__(self, event: ev.Event) -> None:
+        if isinstance(event, ev.RunStarted):
+            self.start = time.perf_counter()
+        elif (
+            isinstance(event, ev.StepProgress) and self.end is None and event.step >= self.last_step
+        ):
+            self.end = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        if self.start is None or self.end is None:
+            raise RuntimeError("the run ended before its last step was reported")
+        return self.end - self.start
+
+
+@contextlib.contextmanager
+def real_run(bench: BenchPreset) -> Iterator[tuple[Trainer, Window]]:
+    """A trainer with what `tuitrain run` gives it: run directory, run log, control channel."""
+    with tempfile.TemporaryDirectory(prefix="tuitrain-bench-") as tmp:
+        run = RunDirectory.create(Path(tmp), bench.name)
+        trainer = Trainer(
+            bench.preset,
+            name=bench.name,
+            resolved=bench.resolved,
+            run_dir=str(run.path),
+            checkpoints=run,
+        )
+        train = bench.preset.train
+        window = Window(train.epochs * _steps_per_epoch(bench))
+        trainer.subscribe(window)
+        log = RunLog(run, preset_name=bench.name, epochs=train.epochs)
+        trainer.subscribe(log)
+        control = ControlServer.for_run(
+            run.path, trainer.submit, lock=trainer.bus.lock, history_offset=lambda: log.offset
+        )
+        log.set_control(str(control.start()))
+        trainer.subscribe(control.on_event)
+        try:
+            yield trainer, window
+        finally:
+            control.close()
+            log.close()
+        if not isinstance(trainer.result, ev.Finished):
+            raise RuntimeError(f"the run did not finish: {trainer.result}")
+
+
+def _steps_per_epoch(bench: BenchPreset) -> int:
+    images = bench.preset.data.train_subset
+    assert images is not None
+    return -(-images // bench.batch_size)
+
+
+def headless_run(bench: BenchPreset) -> float:
+    with real_run(bench) as (trainer, window), open(os.devnull, "w") as null:
+        trainer.subscribe(HeadlessPrinter(null, every_s=10.0))
+        trainer.start()
+        while not trainer.join(timeout=0.25):  # as launch.py waits: short joins
+            pass
+    return window.seconds
+
+
+def monitor_run(bench: BenchPreset) -> float:
+    from tuitrain.ui.app import MonitorApp
+    from tuitrain.ui.local import TrainerLink
+    from tuitrain.ui.messages import Detach
+
+    with real_run(bench) as (trainer, window):
+        link = TrainerLink(trainer)
+        app = MonitorApp(link, bench.preset.control, f"tuitrain {bench.name}")
+
+        def close_when_done(event: ev.Event) -> None:
+            if isinstance(event, (ev.Finished, ev.Failed)):
+                app.post_message(Detach())  # thread-safe; the app closes, the run is over
+
+        trainer.subscribe(close_when_done)
+        asyncio.run(app.run_async(headless=True, size=SIZE))
+        trainer.join()
+    return window.seconds
+
+
+# Driver ---------------------------------------------------------------------------------
+
+RUNNERS: dict[str, Callable[[BenchPreset, BareData], float]] = {
+    "a": bare_run,
+    "b": lambda bench, _data: headless_run(bench),
+    "c": lambda bench, _data: monitor_run(bench),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_args(parser)
+    parser.add_argument("--preset", default="default")
+    parser.add_argument("--rounds", type=int, default=3, help="measured rounds (after warm-up)")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--steps-per-epoch", type=int, help="default: 60 on CPU, 98 on CUDA")
+    parser.add_argument("--modes", default="abc", help="which of a, b, c to run")
+    parser.add_argument("--quick", action="store_true", help="a smoke test: tiny runs, 1 round")
+    args = parser.parse_args()
+    steps = args.steps_per_epoch or (98 if args.device.startswith("cuda") else 60)
+    rounds, epochs = args.rounds, args.epochs
+    if args.quick:
+        steps, rounds, epochs = 8, 1, 2
+    cache_shapes()
+    bench = bench_preset(args.preset, args.device, steps_per_epoch=steps, epochs=epochs)
+    check_bare_augment(bench.preset.augment)
+    recorder = Recorder("overhead", args.device, args.json_out)
+    data = bare_data(bench)
+    images = epochs * steps * bench.batch_size
+    rates: dict[str, list[float]] = {m: [] for m in args.modes}
+    loads: list[float] = []
+    for round_ in range(rounds + 1):  # round 0 warms up caches, allocator, cudnn; dropped
+        for mode in args.modes:
+            loads.append(check_load())
+            seconds = RUNNERS[mode](bench, data)
+            if round_ == 0:
+                continue
+            rates[mode].append(images / seconds)
+            recorder.emit(
+                "run",
+                preset=args.preset,
+                mode=mode,
+                what=MODES[mode],
+                round=round_,
+                images=images,
+                seconds=round(seconds, 4),
+                images_per_s=round(images / seconds, 1),
+            )
+    summarize(recorder, args.preset, bench, rates, max(loads))
+
+
+def summarize(
+    recorder: Recorder,
+    preset: str,
+    bench: BenchPreset,
+    rates: dict[str, list[float]],
+    worst_load: float,
+) -> None:
+    medians = {m: median(r) for m, r in rates.items()}
+    base = medians.get("a")
+    rows = []
+    for mode, rate in medians.items():
+        ratio = rate / base if base else None
+        target = TARGETS.get(mode)
+        recorder.emit(
+            "summary",
+            preset=preset,
+            mode=mode,
+            what=MODES[mode],
+            batch_size=bench.batch_size,
+            median_images_per_s=round(rate, 1),
+            runs=[round(r, 1) for r in rates[mode]],
+            ratio_to_bare=None if ratio is None else round(ratio, 4),
+            target=target,
+            met=None if ratio is None or target is None else ratio >= target,
+            max_load_avg=round(worst_load, 2),
+        )
+        spread = f"{min(rates[mode]):,.0f}-{max(rates[mode]):,.0f}"
+        goal = f">= {target}" if target else ""
+        met = verdict(ratio >= target) if ratio is not None and target else ""
+        rows.append([f"{mode}) {MODES[mode]}", rate, spread, ratio, goal, met])
+    print()
+    print(f"preset {preset}, batch {bench.batch_size}, device {recorder.context['device']}")
+    headers = ["mode", "median img/s", "range", "x bare", "target", ""]
+    print(table(headers, rows))
+
+
+if __name__ == "__main__":
+    main()
