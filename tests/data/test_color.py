@@ -3,7 +3,7 @@ import torch
 from torchvision.transforms.v2 import functional as TF
 
 from tuitrain.config.augment import Color
-from tuitrain.data.color import blend, grey, random_color, smoothed
+from tuitrain.data.color import blend, grey, grey_mean, random_color, smoothed
 
 
 def gen(seed: int = 0) -> torch.Generator:
@@ -18,9 +18,11 @@ def images(n: int = 8, c: int = 3, size: int = 9, seed: int = 0) -> torch.Tensor
 def test_each_blend_matches_torchvision(factor: float) -> None:
     x = images()
     f = torch.full((8, 1, 1, 1), factor)
-    assert torch.allclose(blend(x, 0.0, f), TF.adjust_brightness(x, factor), atol=1e-6)
-    mean = grey(x).mean((1, 2, 3), keepdim=True)
-    assert torch.allclose(blend(x, mean, f), TF.adjust_contrast(x, factor), atol=1e-6)
+    assert torch.allclose(
+        blend(x, torch.zeros_like(x), f), TF.adjust_brightness(x, factor), atol=1e-6
+    )
+    assert torch.allclose(grey_mean(x), grey(x).mean((1, 2, 3), keepdim=True), atol=1e-6)
+    assert torch.allclose(blend(x, grey_mean(x), f), TF.adjust_contrast(x, factor), atol=1e-6)
     assert torch.allclose(blend(x, grey(x), f), TF.adjust_saturation(x, factor), atol=1e-6)
     assert torch.allclose(blend(x, smoothed(x), f), TF.adjust_sharpness(x, factor), atol=1e-6)
 

@@ -23,9 +23,19 @@ def grey(x: Tensor) -> Tensor:
     return (0.2989 * r + 0.587 * g + 0.114 * b).unsqueeze(1)
 
 
-def blend(a: Tensor, b: Tensor | float, ratio: Tensor) -> Tensor:
-    """ratio * a + (1 - ratio) * b, clamped; written so that ratio == 1 returns a exactly."""
-    return (ratio * a + (1.0 - ratio) * b).clamp(0.0, 1.0)
+def blend(a: Tensor, b: Tensor, ratio: Tensor) -> Tensor:
+    """ratio * a + (1 - ratio) * b, clamped. torch.lerp computes weights >= 0.5 as
+    a - (a - b) * (1 - ratio), so ratio == 1 returns a exactly: unchosen samples stay as is."""
+    return torch.lerp(b, a, ratio).clamp_(0.0, 1.0)
+
+
+def grey_mean(x: Tensor) -> Tensor:
+    """Mean grey level per sample (N, 1, 1, 1): the luma of the channel means, same number."""
+    means = x.mean((2, 3))
+    if x.shape[1] == 1:
+        return means[:, :, None, None]
+    luma = 0.2989 * means[:, 0] + 0.587 * means[:, 1] + 0.114 * means[:, 2]
+    return luma[:, None, None, None]
 
 
 def smoothed(x: Tensor) -> Tensor:
@@ -57,9 +67,9 @@ def random_color(x: Tensor, cfg: Color, gen: torch.Generator) -> Tensor:
     n = x.shape[0]
     chosen = bernoulli(n, cfg.p, gen, x.device)
     if cfg.brightness > 0:
-        x = blend(x, 0.0, _factors(n, cfg.brightness, chosen, gen))
+        x = (x * _factors(n, cfg.brightness, chosen, gen)).clamp_(0.0, 1.0)
     if cfg.contrast > 0:
-        x = blend(x, grey(x).mean((1, 2, 3), keepdim=True), _factors(n, cfg.contrast, chosen, gen))
+        x = blend(x, grey_mean(x), _factors(n, cfg.contrast, chosen, gen))
     if cfg.saturation > 0 and x.shape[1] == 3:
         x = blend(x, grey(x), _factors(n, cfg.saturation, chosen, gen))
     if cfg.sharpness > 0 and min(x.shape[2:]) > 2:

@@ -28,9 +28,9 @@ def crop_at(x: Tensor, offsets: Tensor, padding: int, fill: str) -> Tensor:
     padded = F.pad(x, (padding,) * 4, mode=mode)
     rows = offsets[:, 0, None] + torch.arange(h, device=x.device)  # (n, h)
     cols = offsets[:, 1, None] + torch.arange(w, device=x.device)  # (n, w)
-    wide = padded.shape[3]
-    picked_rows = padded.gather(2, rows[:, None, :, None].expand(n, c, h, wide))
-    return picked_rows.gather(3, cols[:, None, None, :].expand(n, c, h, w))
+    # One gather over the flattened padded plane: index = row * padded width + col.
+    flat = (rows[:, :, None] * padded.shape[3] + cols[:, None, :]).view(n, 1, h * w)
+    return padded.flatten(2).gather(2, flat.expand(n, c, h * w)).view(n, c, h, w)
 
 
 def random_crop(x: Tensor, cfg: Crop, gen: torch.Generator) -> Tensor:
