@@ -1,5 +1,3 @@
-import time
-
 import pytest
 import torch
 
@@ -49,11 +47,9 @@ def test_per_sample_transforms_run_in_worker_processes() -> None:
         {"crop": {}, "flip": {}, "affine": {}, "color": {"sharpness": 0.2}, "erasing": {}}
     )
     data = shapes(loader="stream", workers=2, val_split=0.0, drop_last=True)
-    started = time.perf_counter()
     prepared = prepare_data(data, augment, device=CPU, seed=0, channels_last=True)
     first = batches(prepared, 0)
     second = batches(prepared, 0)
-    elapsed = time.perf_counter() - started
     assert len(first) == prepared.train.batches_per_epoch == 5
     for x, y in first:
         assert x.shape == (8, 3, 16, 16) and x.dtype == torch.float32 and y.dtype == torch.int64
@@ -63,7 +59,6 @@ def test_per_sample_transforms_run_in_worker_processes() -> None:
     assert not torch.equal(first[0][0], second[0][0])  # new random augmentation each pass
     pixels = torch.cat([x for x, _ in first])
     assert pixels.mean().abs() < 0.5 and 0.5 < pixels.std() < 1.5  # normalized on the device
-    assert elapsed < 60, f"two streamed epochs took {elapsed:.1f} s"
 
 
 def test_sampler_order_is_seeded_by_epoch_and_resumes_mid_way() -> None:
