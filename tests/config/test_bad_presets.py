@@ -45,7 +45,7 @@ CASES = [
     Bad("betas-out-of-range.yaml", 4, "optim.betas[1] = 1.0", "must be less than 1"),
     Bad("betas-too-short.yaml", 4, "optim.betas = [0.9]", "needs 2 items"),
     Bad("nesterov-without-momentum.yaml", 5, "optim.nesterov = true", "needs momentum > 0"),
-    Bad("warmup-as-long-as-run.yaml", 4, "schedule.warmup_epochs", "shorter than the run"),
+    Bad("warmup-as-long-as-run.yaml", 6, "schedule.warmup_epochs", "shorter than the run"),
     Bad("fp16-on-cpu.yaml", 4, "train.precision = 'fp16'", "fp16 needs a CUDA device"),
     Bad("groups-do-not-divide.yaml", 4, "model.groups = 5", "must divide every layer width"),
     Bad("description-two-lines.yaml", 2, "description", "must be text matching"),
