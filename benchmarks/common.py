@@ -23,6 +23,8 @@ from typing import Any, TextIO
 
 import tuitrain  # first: sets OMP_WAIT_POLICY before torch loads
 
+SUMMARY = "-- summary --"
+"""Printed before a script's human-readable tables (gpu.py collects what follows it)."""
 LOAD_LIMIT = 1.5
 """Above this 1-minute load average the machine is busy: numbers are flagged, not trusted."""
 
@@ -178,6 +180,10 @@ def _cell(value: object) -> str:
             return "-"
         return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
     return "-" if value is None else str(value)
+
+
+def ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def verdict(ok: bool) -> str:

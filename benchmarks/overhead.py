@@ -22,20 +22,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from benchmarks.common import (
+    SUMMARY,
     Recorder,
     add_common_args,
     check_load,
@@ -44,18 +41,18 @@ from benchmarks.common import (
     table,
     verdict,
 )
+from benchmarks.common import (
+    ratio as ratio_text,
+)
+from benchmarks.harness import BareData, bare_data, real_run
 from benchmarks.presets import BenchPreset, bench_preset, cache_shapes
 from tuitrain.config.augment import Augment
-from tuitrain.control.server import ControlServer
 from tuitrain.engine import events as ev
 from tuitrain.engine.build import seed_everything
 from tuitrain.engine.runtime import Runtime, resolve_runtime
-from tuitrain.engine.trainer import Trainer
 from tuitrain.headless import HeadlessPrinter
 from tuitrain.models import build_model
 from tuitrain.optim import build_optimizer, build_schedule
-from tuitrain.runs.log import RunLog
-from tuitrain.runs.rundir import RunDirectory
 
 MODES = {"a": "bare loop", "b": "engine headless", "c": "engine + monitor"}
 TARGETS = {"b": 0.99, "c": 0.98}
@@ -63,31 +60,6 @@ SIZE = (100, 30)
 
 
 # The bare loop --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BareData:
-    images: Tensor  # N x C x H x W uint8 on the device
-    labels: Tensor
-    mean: Tensor  # 1 x C x 1 x 1
-    std: Tensor
-    num_classes: int
-
-
-def bare_data(bench: BenchPreset) -> BareData:
-    """The very images the engine trains on, and its normalization statistics."""
-    from tuitrain.data import prepare_data
-
-    runtime = resolve_runtime(bench.preset.train)
-    data = prepare_data(
-        bench.preset.data, bench.preset.augment, device=runtime.device, seed=0, log=lambda m: None
-    )
-    loader = data.train
-    images, labels = loader.images, loader.labels  # type: ignore[attr-defined]
-    shape = (1, len(data.mean), 1, 1)
-    mean = torch.tensor(data.mean, device=runtime.device).view(shape)
-    std = torch.tensor(data.std, device=runtime.device).view(shape)
-    return BareData(images, labels, mean, std, data.num_classes)
 
 
 def check_bare_augment(augment: Augment) -> None:
@@ -183,66 +155,6 @@ def _bare_loop(preset, runtime: Runtime, data: BareData) -> float:  # type: igno
 
 
 # The engine -----------------------------------------------------------------------------
-
-
-class Window:
-    """The training window of one engine run, timed from the engine's own events."""
-
-    def __init__(self, last_step: int) -> None:
-        self.last_step = last_step
-        self.start: float | None = None
-        self.end: float | None = None
-
-    def __call__(self, event: ev.Event) -> None:
-        if isinstance(event, ev.RunStarted):
-            self.start = time.perf_counter()
-        elif (
-            isinstance(event, ev.StepProgress) and self.end is None and event.step >= self.last_step
-        ):
-            self.end = time.perf_counter()
-
-    @property
-    def seconds(self) -> float:
-        if self.start is None or self.end is None:
-            raise RuntimeError("the run ended before its last step was reported")
-        return self.end - self.start
-
-
-@contextlib.contextmanager
-def real_run(bench: BenchPreset) -> Iterator[tuple[Trainer, Window]]:
-    """A trainer with what `tuitrain run` gives it: run directory, run log, control channel."""
-    with tempfile.TemporaryDirectory(prefix="tuitrain-bench-") as tmp:
-        run = RunDirectory.create(Path(tmp), bench.name)
-        trainer = Trainer(
-            bench.preset,
-            name=bench.name,
-            resolved=bench.resolved,
-            run_dir=str(run.path),
-            checkpoints=run,
-        )
-        train = bench.preset.train
-        window = Window(train.epochs * _steps_per_epoch(bench))
-        trainer.subscribe(window)
-        log = RunLog(run, preset_name=bench.name, epochs=train.epochs)
-        trainer.subscribe(log)
-        control = ControlServer.for_run(
-            run.path, trainer.submit, lock=trainer.bus.lock, history_offset=lambda: log.offset
-        )
-        log.set_control(str(control.start()))
-        trainer.subscribe(control.on_event)
-        try:
-            yield trainer, window
-        finally:
-            control.close()
-            log.close()
-        if not isinstance(trainer.result, ev.Finished):
-            raise RuntimeError(f"the run did not finish: {trainer.result}")
-
-
-def _steps_per_epoch(bench: BenchPreset) -> int:
-    images = bench.preset.data.train_subset
-    assert images is not None
-    return -(-images // bench.batch_size)
 
 
 def headless_run(bench: BenchPreset) -> float:
@@ -353,8 +265,9 @@ def summarize(
         spread = f"{min(rates[mode]):,.0f}-{max(rates[mode]):,.0f}"
         goal = f">= {target}" if target else ""
         met = verdict(ratio >= target) if ratio is not None and target else ""
-        rows.append([f"{mode}) {MODES[mode]}", rate, spread, ratio, goal, met])
+        rows.append([f"{mode}) {MODES[mode]}", rate, spread, ratio_text(ratio), goal, met])
     print()
+    print(SUMMARY)
     print(f"preset {preset}, batch {bench.batch_size}, device {recorder.context['device']}")
     headers = ["mode", "median img/s", "range", "x bare", "target", ""]
     print(table(headers, rows))

@@ -27,11 +27,13 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from benchmarks.common import (
+    SUMMARY,
     Recorder,
     add_common_args,
     check_load,
     cores,
     median,
+    ratio,
     sync,
     table,
     verdict,
@@ -187,9 +189,10 @@ def main() -> None:
             )
             met = verdict(speedup >= target) if target else ""
             rows.append(
-                [f"{size}x{size}", aug_name, med["memory"], med["dataloader"], speedup, met]
+                [f"{size}x{size}", aug_name, med["memory"], med["dataloader"], ratio(speedup), met]
             )
     print()
+    print(SUMMARY)
     print(f"device {args.device}, batch {args.batch_size}, DataLoader workers {cores()}")
     headers = ["images", "augment", "memory img/s", "DataLoader img/s", "memory / DL", "2x?"]
     print(table(headers, rows))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,6 @@ _COMMON_DATA_KEYS = (
     "normalize",
 )
 _SIZES = {"cifar10": 32, "cifar100": 32, "mnist": 28, "fashion_mnist": 28}
-_VAL_FRACTION = 0.2
 NEVER = 1_000_000
 """An epoch interval no benchmark reaches: validations and checkpoints stay out of the loop."""
 
@@ -50,19 +48,24 @@ def cache_shapes() -> None:
         sources.draw_shapes = functools.cache(sources.draw_shapes)  # type: ignore[assignment]
 
 
-def synthetic_data(data: dict[str, Any], train_images: int, image_size: int | None) -> dict:
-    """The data section on shapes: `train_images` training images (an exact number, so epochs
-    have a known number of steps) and a fifth as many validation images."""
+def synthetic_data(
+    data: dict[str, Any], train_images: int, val_images: int | None, image_size: int | None
+) -> dict:
+    """The data section on shapes with exactly `train_images` training images (so an epoch
+    has a known number of steps) and `val_images` validation images (default: a quarter as
+    many, the 80/20 split of the default preset)."""
     size = image_size or data.get("image_size") or _SIZES.get(data["kind"], 32)
     shapes = {k: data[k] for k in _COMMON_DATA_KEYS if k in data}
-    # Per-class rounding of the split can leave a few images short: draw a batch more.
-    total = math.ceil(train_images / (1 - _VAL_FRACTION)) + 2 * data["batch_size"]
+    val = val_images if val_images is not None else train_images // 4
+    # Per-class rounding of the split can leave a few images short: draw two batches more.
+    total = train_images + val + 2 * data["batch_size"]
     shapes |= {
         "kind": "shapes",
         "size": total,
         "image_size": size,
-        "val_split": _VAL_FRACTION,
+        "val_split": round(val / total, 6),
         "train_subset": train_images,
+        "val_subset": val,
         "seed": data.get("seed", 0),
     }
     return shapes
@@ -72,13 +75,16 @@ def bench_preset(
     name: str,
     device: str,
     *,
-    steps_per_epoch: int,
     epochs: int,
+    steps_per_epoch: int | None = None,
+    train_images: int | None = None,
+    val_images: int | None = None,
     image_size: int | None = None,
     quiet_epochs: bool = True,
     overrides: tuple[str, ...] = (),
 ) -> BenchPreset:
-    """`name` with `epochs` epochs of exactly `steps_per_epoch` steps on synthetic data.
+    """`name` with `epochs` epochs on synthetic data: `steps_per_epoch` full batches, or
+    `train_images` images.
 
     quiet_epochs: validation only after the last epoch and no checkpoints before the end, so a
     window that ends at the last step contains training and the engine's own work only.
@@ -86,8 +92,11 @@ def bench_preset(
     loaded = load_preset(name, overrides)
     tree = copy.deepcopy(loaded.resolved)
     tree.pop("extends", None)
-    batch = tree["data"]["batch_size"]
-    tree["data"] = synthetic_data(tree["data"], steps_per_epoch * batch, image_size)
+    if train_images is None:
+        if steps_per_epoch is None:
+            raise ValueError("give steps_per_epoch or train_images")
+        train_images = steps_per_epoch * tree["data"]["batch_size"]
+    tree["data"] = synthetic_data(tree["data"], train_images, val_images, image_size)
     train = tree.setdefault("train", {})
     train |= {"epochs": epochs, "device": device}
     if quiet_epochs:
