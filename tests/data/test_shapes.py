@@ -30,10 +30,11 @@ def test_same_seed_same_images_other_seed_other_images() -> None:
     assert not torch.equal(a.images, c.images)
 
 
-def test_the_prefix_of_a_larger_drawing_does_not_depend_on_chunking() -> None:
-    small = draw_shapes(30, image_size=16, seed=1, clutter=0, noise=0.0)
-    assert small.images.shape == (30, 3, 16, 16)
-    assert small.images.float().std() > 20  # not blank
+def test_every_clean_image_shows_a_contrasting_shape() -> None:
+    shapes = draw_shapes(1100, image_size=16, seed=1, clutter=0, noise=0.0)  # crosses a chunk
+    assert shapes.images.shape == (1100, 3, 16, 16)
+    per_image_spread = shapes.images.float().flatten(2).std(2).max(1).values
+    assert per_image_spread.min() > 20  # the shape differs from its background in every image
 
 
 def test_noise_and_clutter_change_the_pixels_not_the_labels() -> None:
