@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -32,13 +33,25 @@ def runs_dir(short_tmp: Path) -> Path:
     return short_tmp / "runs"
 
 
+PRIVATE = ("XDG_CONFIG_HOME", "XDG_RUNTIME_DIR", "TERM")
+
+
+def private_env(home: Path) -> dict[str, str]:
+    """The environment for runs: the user's key settings, runtime directory and colour wishes
+    must not leak in."""
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(
+        XDG_CONFIG_HOME=str(home / "config"), XDG_RUNTIME_DIR=str(home), TERM="xterm-256color"
+    )
+    return env
+
+
 @pytest.fixture(autouse=True)
 def _private_environment(monkeypatch: pytest.MonkeyPatch, short_tmp: Path) -> None:
-    """The user's key settings, runtime directory and colour wishes must not leak in."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(short_tmp / "config"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(short_tmp))
+    env = private_env(short_tmp)
+    for key in PRIVATE:
+        monkeypatch.setenv(key, env[key])
     monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setenv("TERM", "xterm-256color")
 
 
 @pytest.fixture

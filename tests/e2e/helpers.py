@@ -40,7 +40,11 @@ def run_argv(
 
 
 def wait_until(
-    condition: Callable[[], T], timeout: float, what: str, explain: Callable[[], str] = str
+    condition: Callable[[], T],
+    timeout: float,
+    what: str,
+    explain: Callable[[], str] = str,
+    every: float = 0.02,
 ) -> T:
     """Poll `condition` until it returns something truthy; fail naming `what` at the deadline."""
     deadline = time.monotonic() + timeout
@@ -50,7 +54,7 @@ def wait_until(
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {timeout} s\n{explain()}")
-        time.sleep(0.02)
+        time.sleep(every)
 
 
 def run_dirs(runs_dir: Path) -> list[Path]:
