@@ -99,30 +99,99 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
-def check_load(out: TextIO = sys.stderr) -> float:
-    """The 1-minute load average now; says so on stderr when it is too high to trust."""
+def wait_quiet(max_wait_s: float, out: TextIO = sys.stderr) -> float:
+    """Wait (up to max_wait_s) until the 1-minute load average is below LOAD_LIMIT; return it.
+
+    Only meaningful before a script starts working: its own training threads count too.
+    """
+    deadline = time.monotonic() + max_wait_s
     load = load_average()
+    while load > LOAD_LIMIT and time.monotonic() < deadline:
+        time.sleep(5)
+        load = load_average()
     if load > LOAD_LIMIT:
         print(
-            f"warning: load average {load:.2f} > {LOAD_LIMIT}: the machine is busy, "
-            "these numbers are not comparable",
+            f"warning: load average {load:.2f} > {LOAD_LIMIT} at the start: the machine is "
+            "busy, these numbers are not comparable",
             file=out,
         )
     return load
 
 
+def _machine_busy_ticks() -> int:
+    """CPU ticks spent on anything but idle, all cores together, since boot."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return user + nice + system + irq + softirq + steal
+
+
+def _tree_ticks(root: int) -> int:
+    """CPU ticks of a process and all its descendants (waited-for ones included)."""
+    children: dict[int, list[int]] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        pid, ppid = int(entry.name), int(fields[1])
+        children.setdefault(ppid, []).append(pid)
+        ticks[pid] = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += ticks.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+class Contention:
+    """How many cores other processes used while a measurement ran (from /proc: the machine's
+    busy time minus this process tree's). The load average cannot tell: it counts our own
+    training threads too."""
+
+    def __init__(self) -> None:
+        self.others_cores = float("nan")
+
+    def __enter__(self) -> Contention:
+        self._wall = time.perf_counter()
+        self._machine, self._ours = _machine_busy_ticks(), _tree_ticks(os.getpid())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        wall = time.perf_counter() - self._wall
+        machine = _machine_busy_ticks() - self._machine
+        ours = _tree_ticks(os.getpid()) - self._ours
+        tick = os.sysconf("SC_CLK_TCK")
+        self.others_cores = max(0.0, (machine - ours) / tick / wall) if wall > 0 else 0.0
+
+
 def add_common_args(parser: argparse.ArgumentParser, device: str = "cpu") -> None:
     parser.add_argument("--device", default=device, help="cpu, cuda or cuda:N")
     parser.add_argument("--json-out", type=Path, help="append the JSON lines to this file")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help=f"first wait up to this long for a load average below {LOAD_LIMIT}",
+    )
 
 
 class Recorder:
     """Prints one JSON line per measurement, each with the context needed to trust it."""
 
-    def __init__(self, bench: str, device: str, json_out: Path | None) -> None:
+    def __init__(
+        self, bench: str, device: str, json_out: Path | None, wait_quiet_s: float = 0.0
+    ) -> None:
         self.bench = bench
         self.json_out = json_out
+        self.start_load = wait_quiet(wait_quiet_s)
         self.context = {
+            "load_avg_at_start": round(self.start_load, 2),
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "command": shlex.join(getattr(sys, "orig_argv", [sys.executable, *sys.argv])),
             "device": device,
@@ -135,7 +204,6 @@ class Recorder:
             "bench": self.bench,
             "measurement": measurement,
             **fields,
-            "load_avg": round(load_average(), 2),
             **self.context,
         }
         line = json.dumps(record, default=str)

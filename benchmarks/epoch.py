@@ -16,7 +16,7 @@ import argparse
 import os
 import time
 
-from benchmarks.common import SUMMARY, Recorder, add_common_args, check_load, median, table
+from benchmarks.common import SUMMARY, Contention, Recorder, add_common_args, median, table
 from benchmarks.harness import real_run
 from benchmarks.presets import bench_preset, cache_shapes
 from tuitrain.engine import events as ev
@@ -47,8 +47,9 @@ def main() -> None:
     parser.add_argument("--val-images", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true", help="a smoke test: 2 tiny epochs")
     args = parser.parse_args()
+    recorder = Recorder("epoch", args.device, args.json_out, args.wait_quiet)
     if args.quick:
-        args.epochs, args.train_images, args.val_images = 2, 2048, 512
+        args.epochs, args.train_images, args.val_images = 2, 1024, 256
     cache_shapes()
     from tuitrain.config.loader import load_preset
 
@@ -61,10 +62,8 @@ def main() -> None:
         val_images=args.val_images,
         quiet_epochs=False,
     )
-    recorder = Recorder("epoch", args.device, args.json_out)
-    load = check_load()
     times = EpochTimes()
-    with real_run(bench) as (trainer, _), open(os.devnull, "w") as null:
+    with Contention() as contention, real_run(bench) as (trainer, _), open(os.devnull, "w") as null:
         trainer.subscribe(times)
         trainer.subscribe(HeadlessPrinter(null))
         trainer.start()
@@ -83,7 +82,6 @@ def main() -> None:
             batch_size=bench.batch_size,
             train_images=args.train_images,
             val_images=args.val_images,
-            load_avg_start=round(load, 2),
         )
         rows.append([e.epoch, e.epoch_s, e.images_per_s, e.val_acc])
     later = [e.epoch_s for e in times.epochs[1:]] or [times.epochs[0].epoch_s]
@@ -96,6 +94,7 @@ def main() -> None:
         median_epoch_s=round(median(later), 4),
         median_images_per_s=round(args.train_images / median(later), 1),
         run_s=round(total, 3),
+        other_processes_cores=round(contention.others_cores, 3),
         final_val_acc=times.epochs[-1].val_acc,
     )
     print()

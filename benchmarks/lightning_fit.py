@@ -30,9 +30,9 @@ from torchvision.transforms import v2
 
 from benchmarks.common import (
     SUMMARY,
+    Contention,
     Recorder,
     add_common_args,
-    check_load,
     cores,
     median,
     ratio,
@@ -168,7 +168,7 @@ def main() -> None:
     parser.add_argument("--train-images", type=int, help="default: 50,000 on CUDA, 2,560 on CPU")
     parser.add_argument("--quick", action="store_true", help="a smoke test: 2 tiny epochs")
     args = parser.parse_args()
-    recorder = Recorder("lightning", args.device, args.json_out)
+    recorder = Recorder("lightning", args.device, args.json_out, args.wait_quiet)
     pl = lightning_module()
     if pl is None:
         recorder.emit("skipped", reason="neither lightning nor pytorch_lightning is installed")
@@ -188,11 +188,14 @@ def main() -> None:
         ),
     }
     runs: dict[str, list[float]] = {}
+    others: dict[str, float] = {}
     for name, bench in benches.items():
-        check_load()
-        runs[name] = tuitrain_epochs(bench)
-    check_load()
-    runs["lightning"] = lightning_epochs(pl, benches["tuitrain memory"])
+        with Contention() as contention:
+            runs[name] = tuitrain_epochs(bench)
+        others[name] = contention.others_cores
+    with Contention() as contention:
+        runs["lightning"] = lightning_epochs(pl, benches["tuitrain memory"])
+    others["lightning"] = contention.others_cores
     rates = {name: images / median(s[1:] or s) for name, s in runs.items()}
     base = rates["tuitrain memory"]
     rows = []
@@ -208,6 +211,7 @@ def main() -> None:
             train_images=images,
             workers=cores() if name != "tuitrain memory" else 0,
             lightning=getattr(pl, "__version__", None),
+            other_processes_cores=round(others[name], 3),
         )
         rows.append([name, rates[name], ratio(rates[name] / base)])
     print()

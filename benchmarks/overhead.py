@@ -33,9 +33,9 @@ from torch import Tensor
 
 from benchmarks.common import (
     SUMMARY,
+    Contention,
     Recorder,
     add_common_args,
-    check_load,
     median,
     sync,
     table,
@@ -44,6 +44,7 @@ from benchmarks.common import (
 from benchmarks.common import (
     ratio as ratio_text,
 )
+from benchmarks.experiments import apply
 from benchmarks.harness import BareData, bare_data, real_run
 from benchmarks.presets import BenchPreset, bench_preset, cache_shapes
 from tuitrain.config.augment import Augment
@@ -202,26 +203,31 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--steps-per-epoch", type=int, help="default: 60 on CPU, 98 on CUDA")
     parser.add_argument("--modes", default="abc", help="which of a, b, c to run")
+    parser.add_argument(
+        "--patch", action="append", default=[], help="a proposed fix (benchmarks/experiments.py)"
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke test: tiny runs, 1 round")
     args = parser.parse_args()
     steps = args.steps_per_epoch or (98 if args.device.startswith("cuda") else 60)
     rounds, epochs = args.rounds, args.epochs
     if args.quick:
         steps, rounds, epochs = 8, 1, 2
+    recorder = Recorder("overhead", args.device, args.json_out, args.wait_quiet)
+    apply(args.patch)
     cache_shapes()
     bench = bench_preset(args.preset, args.device, steps_per_epoch=steps, epochs=epochs)
     check_bare_augment(bench.preset.augment)
-    recorder = Recorder("overhead", args.device, args.json_out)
     data = bare_data(bench)
     images = epochs * steps * bench.batch_size
     rates: dict[str, list[float]] = {m: [] for m in args.modes}
-    loads: list[float] = []
+    others: list[float] = []
     for round_ in range(rounds + 1):  # round 0 warms up caches, allocator, cudnn; dropped
         for mode in args.modes:
-            loads.append(check_load())
-            seconds = RUNNERS[mode](bench, data)
+            with Contention() as contention:
+                seconds = RUNNERS[mode](bench, data)
             if round_ == 0:
                 continue
+            others.append(contention.others_cores)
             rates[mode].append(images / seconds)
             recorder.emit(
                 "run",
@@ -232,8 +238,10 @@ def main() -> None:
                 images=images,
                 seconds=round(seconds, 4),
                 images_per_s=round(images / seconds, 1),
+                other_processes_cores=round(contention.others_cores, 3),
+                patches=args.patch,
             )
-    summarize(recorder, args.preset, bench, rates, max(loads))
+    summarize(recorder, args.preset, bench, rates, max(others), args.patch)
 
 
 def summarize(
@@ -241,7 +249,8 @@ def summarize(
     preset: str,
     bench: BenchPreset,
     rates: dict[str, list[float]],
-    worst_load: float,
+    others_cores: float,
+    patches: list[str],
 ) -> None:
     medians = {m: median(r) for m, r in rates.items()}
     base = medians.get("a")
@@ -260,7 +269,8 @@ def summarize(
             ratio_to_bare=None if ratio is None else round(ratio, 4),
             target=target,
             met=None if ratio is None or target is None else ratio >= target,
-            max_load_avg=round(worst_load, 2),
+            max_other_processes_cores=round(others_cores, 3),
+            patches=patches,
         )
         spread = f"{min(rates[mode]):,.0f}-{max(rates[mode]):,.0f}"
         goal = f">= {target}" if target else ""
@@ -268,7 +278,10 @@ def summarize(
         rows.append([f"{mode}) {MODES[mode]}", rate, spread, ratio_text(ratio), goal, met])
     print()
     print(SUMMARY)
-    print(f"preset {preset}, batch {bench.batch_size}, device {recorder.context['device']}")
+    patched = f", patches: {', '.join(patches)}" if patches else ""
+    device = recorder.context["device"]
+    print(f"preset {preset}, batch {bench.batch_size}, device {device}{patched}")
+    print(f"other processes used up to {others_cores:.2f} cores during a measured run")
     headers = ["mode", "median img/s", "range", "x bare", "target", ""]
     print(table(headers, rows))
 

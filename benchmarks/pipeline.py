@@ -28,9 +28,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from benchmarks.common import (
     SUMMARY,
+    Contention,
     Recorder,
     add_common_args,
-    check_load,
     cores,
     median,
     ratio,
@@ -140,7 +140,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a smoke test: tiny epochs")
     args = parser.parse_args()
     device = torch.device(args.device)
-    recorder = Recorder("pipeline", args.device, args.json_out)
+    recorder = Recorder("pipeline", args.device, args.json_out, args.wait_quiet)
     repeats = 1 if args.quick else args.repeats
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
@@ -158,10 +158,12 @@ def main() -> None:
                 for _ in epoch(0):  # warm-up: workers started, caches and allocator primed
                     pass
             rates: dict[str, list[float]] = {name: [] for name in PATHS}
+            others = 0.0
             for _ in range(repeats):
                 for name, epoch in epochs.items():  # alternate, so drift hits both alike
-                    check_load()
-                    rates[name].append(images_per_s(epoch, args.device))
+                    with Contention() as contention:
+                        rates[name].append(images_per_s(epoch, args.device))
+                    others = max(others, contention.others_cores)
             del epochs  # stops the persistent workers before the next configuration
             med = {name: median(r) for name, r in rates.items()}
             speedup = med["memory"] / med["dataloader"]
@@ -178,6 +180,7 @@ def main() -> None:
                     workers=cores() if name == "dataloader" else 0,
                     median_images_per_s=round(rate, 1),
                     runs=[round(r, 1) for r in rates[name]],
+                    max_other_processes_cores=round(others, 3),
                 )
             recorder.emit(
                 "speedup",

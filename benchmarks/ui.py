@@ -42,15 +42,15 @@ from typing import Any
 
 from benchmarks.common import (
     SUMMARY,
+    Contention,
     Recorder,
     add_common_args,
-    check_load,
     median,
     percentile,
     table,
     verdict,
 )
-from benchmarks.presets import BenchPreset
+from benchmarks.experiments import apply
 from tuitrain.config.loader import load_preset
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
@@ -239,9 +239,11 @@ def child(spec: dict[str, Any], result_path: Path) -> None:
 def _measure(spec: dict[str, Any]) -> dict[str, Any]:
     import tracemalloc
 
+    from benchmarks.experiments import apply
     from tuitrain.ui.app import MonitorApp
     from tuitrain.ui.messages import Detach
 
+    apply(spec["patches"])
     loaded = load_preset(spec["preset"])
     report_s = loaded.preset.train.report.seconds
     link = FakeRun(spec["steps"], report_s, live=spec["live"])
@@ -351,6 +353,7 @@ ANSWERS = {"l": (" → ",), "L": (" → ",), "p": ("paused at step", "resumed at
 async def hotkey_latency(preset: str, device: str, presses: int, seed: int) -> list[dict]:
     """Press l, L, p, p, ... against a real run; seconds from each press to its answer shown."""
     from benchmarks.harness import real_run  # imports torch: not in the measuring children
+    from benchmarks.presets import BenchPreset
     from tuitrain.ui.app import MonitorApp
     from tuitrain.ui.local import TrainerLink
     from tuitrain.ui.widgets.bars import NoticeLine
@@ -440,6 +443,9 @@ def main() -> None:
     parser.add_argument("--trace", type=float, default=3.0, help="tracemalloc seconds (0: off)")
     parser.add_argument("--terminal", choices=("pty", "headless"), default="pty")
     parser.add_argument("--presses", type=int, default=40, help="hotkey presses (0: skip)")
+    parser.add_argument(
+        "--patch", action="append", default=[], help="a proposed fix (benchmarks/experiments.py)"
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke test")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
@@ -449,12 +455,11 @@ def main() -> None:
         return
     if args.quick:
         args.sizes, args.window, args.settle, args.trace, args.presses = "1000", 2, 1, 1, 8
-    recorder = Recorder("ui", args.device, args.json_out)
+    recorder = Recorder("ui", args.device, args.json_out, args.wait_quiet)
     cpu_rows = []
     for steps in (int(s) for s in args.sizes.split(",")):
         cases = {}
         for live in (False, True):
-            check_load()
             spec = {
                 "preset": args.preset,
                 "steps": steps,
@@ -463,14 +468,18 @@ def main() -> None:
                 "window": args.window,
                 "settle": args.settle,
                 "trace_s": args.trace if live else 0.0,
+                "patches": args.patch,
             }
-            cases[live] = result = run_child(spec)
+            with Contention() as contention:
+                cases[live] = result = run_child(spec)
             recorder.emit(
                 "ui_cpu",
                 history_steps=steps,
                 events="live" if live else "idle",
                 terminal=args.terminal,
                 size=list(SIZE),
+                patches=args.patch,
+                other_processes_cores=round(contention.others_cores, 3),
                 target_core_fraction=CPU_TARGET if live else None,
                 met=result["ui_core_fraction"] <= CPU_TARGET if live else None,
                 **{k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()},
@@ -490,8 +499,9 @@ def main() -> None:
         )
     latency_rows = []
     if args.presses > 0:
-        check_load()
-        samples = asyncio.run(hotkey_latency(args.preset, args.device, args.presses, seed=0))
+        apply(args.patch)
+        with Contention() as contention:
+            samples = asyncio.run(hotkey_latency(args.preset, args.device, args.presses, seed=0))
         groups = {"all": samples}
         for key, name in (("l", "LR down"), ("L", "LR up"), ("p", "pause/resume")):
             groups[name] = [s for s in samples if s["key"] == key]
@@ -502,6 +512,8 @@ def main() -> None:
                 "hotkey_latency",
                 keys=name,
                 presses=len(seconds),
+                patches=args.patch,
+                other_processes_cores=round(contention.others_cores, 3),
                 p50_ms=round(p50 * 1000, 1),
                 p95_ms=round(p95 * 1000, 1),
                 max_ms=round(max(seconds) * 1000, 1),
@@ -516,7 +528,9 @@ def main() -> None:
             )
     print()
     print(SUMMARY)
-    print(f"UI at {SIZE[0]}x{SIZE[1]} on a {args.terminal} terminal; target <= 10% of one core")
+    patched = f"; patches: {', '.join(args.patch)}" if args.patch else ""
+    print(f"UI at {SIZE[0]}x{SIZE[1]} on a {args.terminal} terminal{patched}")
+    print("target: UI CPU <= 10% of one core")
     headers = ["history steps", "UI CPU live", "idle", "redraws/s", "history MiB", "RSS MiB"]
     print(table([*headers, "kept KiB", ""], cpu_rows))
     if latency_rows:
