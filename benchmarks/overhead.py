@@ -26,6 +26,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -195,23 +196,29 @@ RUNNERS: dict[str, Callable[[BenchPreset, BareData], float]] = {
 }
 
 
+CLEAN_CORES = 0.15
+"""A round is clean when other processes used less than this many cores in each of its runs."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_args(parser)
     parser.add_argument("--preset", default="default")
-    parser.add_argument("--rounds", type=int, default=3, help="measured rounds (after warm-up)")
+    parser.add_argument("--rounds", type=int, default=3, help="clean rounds wanted (after warm-up)")
+    parser.add_argument("--max-rounds", type=int, help="give up after this many (default 3x)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--steps-per-epoch", type=int, help="default: 60 on CPU, 98 on CUDA")
-    parser.add_argument("--modes", default="abc", help="which of a, b, c to run")
+    parser.add_argument("--modes", default="abc", help="which of a, b, c to run (a first)")
     parser.add_argument(
         "--patch", action="append", default=[], help="a proposed fix (benchmarks/experiments.py)"
     )
     parser.add_argument("--quick", action="store_true", help="a smoke test: tiny runs, 1 round")
     args = parser.parse_args()
     steps = args.steps_per_epoch or (98 if args.device.startswith("cuda") else 60)
-    rounds, epochs = args.rounds, args.epochs
+    wanted, epochs = args.rounds, args.epochs
     if args.quick:
-        steps, rounds, epochs = 8, 1, 2
+        steps, wanted, epochs = 8, 1, 2
+    most = args.max_rounds or 3 * wanted
     recorder = Recorder("overhead", args.device, args.json_out, args.wait_quiet)
     apply(args.patch)
     cache_shapes()
@@ -219,44 +226,62 @@ def main() -> None:
     check_bare_augment(bench.preset.augment)
     data = bare_data(bench)
     images = epochs * steps * bench.batch_size
-    rates: dict[str, list[float]] = {m: [] for m in args.modes}
-    others: list[float] = []
-    for round_ in range(rounds + 1):  # round 0 warms up caches, allocator, cudnn; dropped
+    rounds: list[Round] = []
+    for number in range(most + 1):  # round 0 warms up caches, allocator, cudnn; dropped
+        this = Round(number)
         for mode in args.modes:
             with Contention() as contention:
                 seconds = RUNNERS[mode](bench, data)
-            if round_ == 0:
-                continue
-            others.append(contention.others_cores)
-            rates[mode].append(images / seconds)
-            recorder.emit(
-                "run",
-                preset=args.preset,
-                mode=mode,
-                what=MODES[mode],
-                round=round_,
-                images=images,
-                seconds=round(seconds, 4),
-                images_per_s=round(images / seconds, 1),
-                other_processes_cores=round(contention.others_cores, 3),
-                patches=args.patch,
-            )
-    summarize(recorder, args.preset, bench, rates, max(others), args.patch)
+            this.rates[mode] = images / seconds
+            this.others = max(this.others, contention.others_cores)
+            if number > 0:
+                recorder.emit(
+                    "run",
+                    preset=args.preset,
+                    mode=mode,
+                    what=MODES[mode],
+                    round=number,
+                    images=images,
+                    seconds=round(seconds, 4),
+                    images_per_s=round(images / seconds, 1),
+                    other_processes_cores=round(contention.others_cores, 3),
+                    patches=args.patch,
+                )
+        if number > 0:
+            rounds.append(this)
+        if sum(r.clean for r in rounds) >= wanted:
+            break
+    summarize(recorder, args.preset, bench, rounds, args.patch)
+
+
+@dataclass
+class Round:
+    number: int
+    rates: dict[str, float] = field(default_factory=dict)
+    others: float = 0.0
+
+    @property
+    def clean(self) -> bool:
+        return self.others < CLEAN_CORES
 
 
 def summarize(
     recorder: Recorder,
     preset: str,
     bench: BenchPreset,
-    rates: dict[str, list[float]],
-    others_cores: float,
+    rounds: list[Round],
     patches: list[str],
 ) -> None:
-    medians = {m: median(r) for m, r in rates.items()}
-    base = medians.get("a")
+    """Medians over the clean rounds (all rounds, flagged, when none was clean). The ratio to
+    the bare loop is the median of each round's own ratio: drift between rounds cancels."""
+    clean = [r for r in rounds if r.clean]
+    used = clean or rounds
+    modes = list(used[0].rates)
     rows = []
-    for mode, rate in medians.items():
-        ratio = rate / base if base else None
+    for mode in modes:
+        rates = [r.rates[mode] for r in used]
+        ratios = [r.rates[mode] / r.rates["a"] for r in used] if "a" in modes else []
+        ratio = median(ratios) if ratios else None
         target = TARGETS.get(mode)
         recorder.emit(
             "summary",
@@ -264,24 +289,32 @@ def summarize(
             mode=mode,
             what=MODES[mode],
             batch_size=bench.batch_size,
-            median_images_per_s=round(rate, 1),
-            runs=[round(r, 1) for r in rates[mode]],
+            median_images_per_s=round(median(rates), 1),
+            runs=[round(r, 1) for r in rates],
             ratio_to_bare=None if ratio is None else round(ratio, 4),
+            ratios_per_round=[round(r, 4) for r in ratios],
             target=target,
             met=None if ratio is None or target is None else ratio >= target,
-            max_other_processes_cores=round(others_cores, 3),
+            rounds_used=len(used),
+            rounds_run=len(rounds),
+            clean=bool(clean),
+            max_other_processes_cores=round(max(r.others for r in used), 3),
             patches=patches,
         )
-        spread = f"{min(rates[mode]):,.0f}-{max(rates[mode]):,.0f}"
+        spread = f"{min(rates):,.0f}-{max(rates):,.0f}"
         goal = f">= {target}" if target else ""
         met = verdict(ratio >= target) if ratio is not None and target else ""
-        rows.append([f"{mode}) {MODES[mode]}", rate, spread, ratio_text(ratio), goal, met])
+        rows.append([f"{mode}) {MODES[mode]}", median(rates), spread, ratio_text(ratio), goal, met])
     print()
     print(SUMMARY)
     patched = f", patches: {', '.join(patches)}" if patches else ""
     device = recorder.context["device"]
     print(f"preset {preset}, batch {bench.batch_size}, device {device}{patched}")
-    print(f"other processes used up to {others_cores:.2f} cores during a measured run")
+    quiet = "clean" if clean else "NONE clean: disturbed numbers"
+    print(
+        f"{len(used)} of {len(rounds)} rounds used ({quiet}; clean: other processes "
+        f"< {CLEAN_CORES} cores); x bare is the median of per-round ratios"
+    )
     headers = ["mode", "median img/s", "range", "x bare", "target", ""]
     print(table(headers, rows))
 
