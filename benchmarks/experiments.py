@@ -11,6 +11,8 @@ same measurement before anyone edits the UI. Each one names the function it stan
   changed-only   HistoryView.show: a text panel refreshes only when its text changed.
   answer-now     MonitorApp._drain: when a drained event answers a command sent from this
                  monitor, redraw at once instead of at the next refresh tick.
+  capacity-512   RunHistory.__init__: series keep 512 buckets, not 2048 (still more than two
+                 points per column of a 250-column terminal); every redraw walks them all.
   switch-1ms     launch (before the monitor starts): sys.setswitchinterval(0.001), so the
                  training thread waits at most 1 ms, not 5, for the interpreter lock while the
                  UI thread draws.
@@ -98,6 +100,13 @@ def answer_now() -> None:
     MonitorApp._drain = drain  # type: ignore[method-assign]
 
 
+def capacity_512() -> None:
+    from tuitrain.ui.history import RunHistory
+
+    defaults = list(RunHistory.__init__.__defaults__ or ())
+    RunHistory.__init__.__defaults__ = (512, *defaults[1:])
+
+
 def switch_1ms() -> None:
     sys.setswitchinterval(0.001)
 
@@ -107,6 +116,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "plot-1hz": plot_1hz,
     "changed-only": changed_only,
     "answer-now": answer_now,
+    "capacity-512": capacity_512,
     "switch-1ms": switch_1ms,
 }
 
