@@ -29,13 +29,11 @@ TINY = {
 }
 
 
-def run_argv(
-    runs_dir: Path, *, name: str = "e2e", epochs: int = 2, command: str = "run", **settings: Any
-) -> list[str]:
-    """`run default` with the tiny settings (more with `data__size=...` style keywords)."""
+def run_argv(runs_dir: Path, *, name: str = "e2e", epochs: int = 2, **settings: Any) -> list[str]:
+    """`run default` with the tiny settings; more as keywords, `data__size=100` for data.size."""
     sets = {**TINY, "train.epochs": str(epochs)}
     sets.update({key.replace("__", "."): str(value) for key, value in settings.items()})
-    argv = [command, "default", "--runs-dir", str(runs_dir), "--name", name]
+    argv = ["run", "default", "--runs-dir", str(runs_dir), "--name", name]
     for key, value in sets.items():
         argv += ["--set", f"{key}={value}"]
     return argv
@@ -114,11 +112,10 @@ def last_step(run_dir: Path) -> int:
 def final_files_intact(run_dir: Path) -> list[str]:
     """Problems with the files under their final names (empty when every one reads whole)."""
     problems = []
-    for name in ("status.json",):
-        try:
-            json.loads((run_dir / name).read_text())
-        except (OSError, ValueError) as exc:
-            problems.append(f"{name}: {exc}")
+    try:
+        json.loads((run_dir / "status.json").read_text())
+    except (OSError, ValueError) as exc:
+        problems.append(f"status.json: {exc}")
     for path in sorted((run_dir / "checkpoints").glob("*.pt")):
         try:
             load_checkpoint(path)

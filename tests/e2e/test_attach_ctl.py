@@ -51,7 +51,7 @@ async def test_an_attached_monitor_pauses_lowers_the_lr_and_detaches_leaving_it_
     warm: WarmLauncher, runs_dir: Path, processes: list[WarmProcess]
 ) -> None:
     process, run = start_long_run(warm, runs_dir, processes)
-    app = AttachApp(attach_link(run.name[:12], runs_dir), Control(refresh_hz=10), "e2e")
+    app = AttachApp(attach_link("e2e", runs_dir), Control(refresh_hz=10), "e2e")
     async with app.run_test(size=(100, 30)) as pilot:
         await shows(pilot, "RUNNING", timeout=SCREEN_S)
         await pilot.press("p")
@@ -92,7 +92,9 @@ def test_ctl_round_trip_against_a_real_run(
 
     paused = ctl(run, runs_dir, "pause")
     assert (paused.returncode, paused.stderr) == (0, ""), paused.stderr
-    step = int(re.fullmatch(r"paused at step (\d+)\n", paused.stdout)[1])  # type: ignore[index]
+    said = re.fullmatch(r"paused at step (\d+)\n", paused.stdout)
+    assert said is not None, paused.stdout
+    step = int(said[1])
     # A paused run still applies everything but another pause; nothing trains meanwhile.
     answers = {
         ("lr-scale", "0.5"): rf"learning rate \S+ -> \S+ \(scale 0\.5\) at step {step}\n",

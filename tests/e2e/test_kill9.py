@@ -37,7 +37,7 @@ from tuitrain.config.loader import load_preset
 from tuitrain.runs.checkpoint import load_latest
 
 MOMENTS = ("random", "checkpoint write", "startup", "status write", "random", "checkpoint write")
-"""When each process of the chain is killed: the first is the run itself, the rest resumes."""
+"""When each process of the chain is killed: the first is the run itself, the rest its resumes."""
 
 
 def temporary_files(run: Path, moment: str = "") -> set[Path]:
@@ -140,7 +140,8 @@ def test_kill_9_at_random_moments_leaves_a_run_that_reads_and_resumes(
         expected = newest_checkpoint_step(run)
         resumes = len(of_type(read_events(run), "run_resumed"))
         process = chain.resume(run)
-        if MOMENTS[trial + 1 :][:1] != ("startup",):
+        upcoming = MOMENTS[trial + 1] if trial + 1 < len(MOMENTS) else "the end"
+        if upcoming != "startup":
             # Given time to start, the resume continues from the newest checkpoint.
             resumed = wait_resumed(run, process, resumes + 1)
             assert resumed["step"] == expected, context

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,11 +27,11 @@ def start(
     warm: WarmLauncher,
     runs_dir: Path,
     processes: list[WarmProcess],
-    **settings: object,
+    **settings: Any,
 ) -> tuple[WarmProcess, Path]:
     out = runs_dir.parent
     process = warm.launch(
-        run_argv(runs_dir, **settings),  # type: ignore[arg-type]
+        run_argv(runs_dir, **settings),
         cwd=out,
         stdout=out / "stdout.txt",
         stderr=out / "stderr.txt",
