@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -15,7 +16,9 @@ from tuitrain.engine import events as ev
 from tuitrain.runs.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
-TUITRAIN = str(Path(sys.executable).with_name("tuitrain"))  # the venv's console script
+# The console script beside this interpreter (the virtual environment's), else the one on PATH.
+_BESIDE = Path(sys.executable).with_name("tuitrain")
+TUITRAIN = str(_BESIDE) if _BESIDE.exists() else shutil.which("tuitrain") or "tuitrain"
 
 T = TypeVar("T")
 
