@@ -7,7 +7,7 @@ same measurement before anyone edits the UI. Each one names the function it stan
   plot-columns   CurvePlot.draw: the epoch curves (train, val) get one point per plot column,
                  like the step curve, instead of every bucket (up to 2048 lines' worth).
   plot-1hz       HistoryPlot.show: a plot redraws at most once a second (text panels keep the
-                 refresh rate).
+                 refresh rate); plot-5s: at most every 5 seconds.
   changed-only   HistoryView.show: a text panel refreshes only when its text changed.
   answer-now     MonitorApp._drain: when a drained event answers a command sent from this
                  monitor, redraw at once instead of at the next refresh tick.
@@ -57,14 +57,21 @@ def plot_columns() -> None:
     plots.CurvePlot.draw = draw  # type: ignore[method-assign]
 
 
-def plot_1hz() -> None:
+def plot_every(seconds: float) -> Callable[[], None]:
+    def patch() -> None:
+        _plot_every(seconds)
+
+    return patch
+
+
+def _plot_every(seconds: float) -> None:
     from tuitrain.ui.widgets.plots import HistoryPlot
 
     original = HistoryPlot.show
 
     def show(self: Any) -> None:
         now = time.monotonic()
-        if now - getattr(self, "_plotted_at", float("-inf")) >= 1.0:
+        if now - getattr(self, "_plotted_at", float("-inf")) >= seconds:
             self._plotted_at = now
             original(self)
 
@@ -113,7 +120,8 @@ def switch_1ms() -> None:
 
 PATCHES: dict[str, Callable[[], None]] = {
     "plot-columns": plot_columns,
-    "plot-1hz": plot_1hz,
+    "plot-1hz": plot_every(1.0),
+    "plot-5s": plot_every(5.0),
     "changed-only": changed_only,
     "answer-now": answer_now,
     "capacity-512": capacity_512,
