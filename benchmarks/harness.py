@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
@@ -22,27 +23,38 @@ from tuitrain.runs.log import RunLog
 from tuitrain.runs.rundir import RunDirectory
 
 
+class Timing(NamedTuple):
+    seconds: float
+    """Wall time of the training window."""
+    cpu_seconds: float
+    """CPU time of the whole process (every thread) over the same window."""
+
+
+def clocks() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
 class Window:
     """The training window of one engine run, timed from the engine's own events."""
 
     def __init__(self, last_step: int) -> None:
         self.last_step = last_step
-        self.start: float | None = None
-        self.end: float | None = None
+        self.start: tuple[float, float] | None = None
+        self.end: tuple[float, float] | None = None
 
     def __call__(self, event: ev.Event) -> None:
         if isinstance(event, ev.RunStarted):
-            self.start = time.perf_counter()
+            self.start = clocks()
         elif (
             isinstance(event, ev.StepProgress) and self.end is None and event.step >= self.last_step
         ):
-            self.end = time.perf_counter()
+            self.end = clocks()
 
     @property
-    def seconds(self) -> float:
+    def timing(self) -> Timing:
         if self.start is None or self.end is None:
             raise RuntimeError("the run ended before its last step was reported")
-        return self.end - self.start
+        return Timing(self.end[0] - self.start[0], self.end[1] - self.start[1])
 
 
 @contextlib.contextmanager

@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -46,7 +45,7 @@ from benchmarks.common import (
     ratio as ratio_text,
 )
 from benchmarks.experiments import apply
-from benchmarks.harness import BareData, bare_data, real_run
+from benchmarks.harness import BareData, Timing, bare_data, clocks, real_run
 from benchmarks.presets import BenchPreset, bench_preset, cache_shapes
 from tuitrain.config.augment import Augment
 from tuitrain.engine import events as ev
@@ -89,20 +88,20 @@ def crop_flip(x: Tensor, augment: Augment, gen: torch.Generator) -> Tensor:
     return x
 
 
-def bare_run(bench: BenchPreset, data: BareData) -> float:
-    """Seconds for the bare loop's epochs, on a thread like the engine's."""
+def bare_run(bench: BenchPreset, data: BareData) -> Timing:
+    """The bare loop's epochs, on a thread like the engine's."""
     preset = bench.preset
     runtime = resolve_runtime(preset.train)  # the same device, precision and cudnn flags
-    seconds: list[float] = []
+    timings: list[Timing] = []
     thread = threading.Thread(
-        target=lambda: seconds.append(_bare_loop(preset, runtime, data)), name="bare-loop"
+        target=lambda: timings.append(_bare_loop(preset, runtime, data)), name="bare-loop"
     )
     thread.start()
     thread.join()
-    return seconds[0]
+    return timings[0]
 
 
-def _bare_loop(preset, runtime: Runtime, data: BareData) -> float:  # type: ignore[no-untyped-def]
+def _bare_loop(preset, runtime: Runtime, data: BareData) -> Timing:  # type: ignore[no-untyped-def]
     device, batch = runtime.device, preset.data.batch_size
     seed_everything(preset.train.seed)
     channels, height, _ = data.images.shape[1:]
@@ -126,7 +125,7 @@ def _bare_loop(preset, runtime: Runtime, data: BareData) -> float:  # type: igno
     augment, smoothing = preset.augment, preset.train.label_smoothing
     gen = torch.Generator(device=device).manual_seed(preset.train.seed)
     sync(str(device))
-    start = time.perf_counter()
+    start = clocks()
     step = 0
     for _ in range(epochs):
         order = torch.randperm(n, device=device, generator=gen)
@@ -153,22 +152,23 @@ def _bare_loop(preset, runtime: Runtime, data: BareData) -> float:  # type: igno
             optimizer.zero_grad(set_to_none=True)
             step += 1
     loss.item()  # the work is done when its last result can be read
-    return time.perf_counter() - start
+    end = clocks()
+    return Timing(end[0] - start[0], end[1] - start[1])
 
 
 # The engine -----------------------------------------------------------------------------
 
 
-def headless_run(bench: BenchPreset) -> float:
+def headless_run(bench: BenchPreset) -> Timing:
     with real_run(bench) as (trainer, window), open(os.devnull, "w") as null:
         trainer.subscribe(HeadlessPrinter(null, every_s=10.0))
         trainer.start()
         while not trainer.join(timeout=0.25):  # as launch.py waits: short joins
             pass
-    return window.seconds
+    return window.timing
 
 
-def monitor_run(bench: BenchPreset) -> float:
+def monitor_run(bench: BenchPreset) -> Timing:
     from tuitrain.ui.app import MonitorApp
     from tuitrain.ui.local import TrainerLink
     from tuitrain.ui.messages import Detach
@@ -184,12 +184,12 @@ def monitor_run(bench: BenchPreset) -> float:
         trainer.subscribe(close_when_done)
         asyncio.run(app.run_async(headless=True, size=SIZE))
         trainer.join()
-    return window.seconds
+    return window.timing
 
 
 # Driver ---------------------------------------------------------------------------------
 
-RUNNERS: dict[str, Callable[[BenchPreset, BareData], float]] = {
+RUNNERS: dict[str, Callable[[BenchPreset, BareData], Timing]] = {
     "a": bare_run,
     "b": lambda bench, _data: headless_run(bench),
     "c": lambda bench, _data: monitor_run(bench),
@@ -204,17 +204,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_args(parser)
     parser.add_argument("--preset", default="default")
-    parser.add_argument("--rounds", type=int, default=3, help="clean rounds wanted (after warm-up)")
+    parser.add_argument("--rounds", type=int, default=5, help="clean rounds wanted (after warm-up)")
     parser.add_argument("--max-rounds", type=int, help="give up after this many (default 3x)")
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--steps-per-epoch", type=int, help="default: 60 on CPU, 98 on CUDA")
+    parser.add_argument("--steps-per-epoch", type=int, help="default: 40 on CPU, 98 on CUDA")
     parser.add_argument("--modes", default="abc", help="which of a, b, c to run (a first)")
     parser.add_argument(
         "--patch", action="append", default=[], help="a proposed fix (benchmarks/experiments.py)"
     )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a preset override"
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke test: tiny runs, 1 round")
     args = parser.parse_args()
-    steps = args.steps_per_epoch or (98 if args.device.startswith("cuda") else 60)
+    steps = args.steps_per_epoch or (98 if args.device.startswith("cuda") else 40)
     wanted, epochs = args.rounds, args.epochs
     if args.quick:
         steps, wanted, epochs = 8, 1, 2
@@ -222,7 +225,9 @@ def main() -> None:
     recorder = Recorder("overhead", args.device, args.json_out, args.wait_quiet)
     apply(args.patch)
     cache_shapes()
-    bench = bench_preset(args.preset, args.device, steps_per_epoch=steps, epochs=epochs)
+    bench = bench_preset(
+        args.preset, args.device, steps_per_epoch=steps, epochs=epochs, overrides=tuple(args.set)
+    )
     check_bare_augment(bench.preset.augment)
     data = bare_data(bench)
     images = epochs * steps * bench.batch_size
@@ -231,8 +236,9 @@ def main() -> None:
         this = Round(number)
         for mode in args.modes:
             with Contention() as contention:
-                seconds = RUNNERS[mode](bench, data)
+                seconds, cpu = RUNNERS[mode](bench, data)
             this.rates[mode] = images / seconds
+            this.cpu[mode] = cpu / seconds
             this.others = max(this.others, contention.others_cores)
             if number > 0:
                 recorder.emit(
@@ -244,6 +250,8 @@ def main() -> None:
                     images=images,
                     seconds=round(seconds, 4),
                     images_per_s=round(images / seconds, 1),
+                    process_cpu_cores=round(cpu / seconds, 3),
+                    cpu_ms_per_image=round(cpu / images * 1000, 4),
                     other_processes_cores=round(contention.others_cores, 3),
                     patches=args.patch,
                 )
@@ -251,13 +259,15 @@ def main() -> None:
             rounds.append(this)
         if sum(r.clean for r in rounds) >= wanted:
             break
-    summarize(recorder, args.preset, bench, rounds, args.patch)
+    summarize(recorder, args.preset, bench, rounds, [*args.patch, *args.set])
 
 
 @dataclass
 class Round:
     number: int
     rates: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+    """Cores the process used (all its threads) while training."""
     others: float = 0.0
 
     @property
@@ -293,6 +303,7 @@ def summarize(
             runs=[round(r, 1) for r in rates],
             ratio_to_bare=None if ratio is None else round(ratio, 4),
             ratios_per_round=[round(r, 4) for r in ratios],
+            median_process_cpu_cores=round(median(r.cpu[mode] for r in used), 3),
             target=target,
             met=None if ratio is None or target is None else ratio >= target,
             rounds_used=len(used),
@@ -304,7 +315,20 @@ def summarize(
         spread = f"{min(rates):,.0f}-{max(rates):,.0f}"
         goal = f">= {target}" if target else ""
         met = verdict(ratio >= target) if ratio is not None and target else ""
-        rows.append([f"{mode}) {MODES[mode]}", median(rates), spread, ratio_text(ratio), goal, met])
+        cores = median(r.cpu[mode] for r in used)
+        ratio_spread = f"{min(ratios):.3f}-{max(ratios):.3f}" if ratios else ""
+        rows.append(
+            [
+                f"{mode}) {MODES[mode]}",
+                median(rates),
+                spread,
+                f"{cores:.2f}",
+                ratio_text(ratio),
+                ratio_spread,
+                goal,
+                met,
+            ]
+        )
     print()
     print(SUMMARY)
     patched = f", patches: {', '.join(patches)}" if patches else ""
@@ -315,7 +339,7 @@ def summarize(
         f"{len(used)} of {len(rounds)} rounds used ({quiet}; clean: other processes "
         f"< {CLEAN_CORES} cores); x bare is the median of per-round ratios"
     )
-    headers = ["mode", "median img/s", "range", "x bare", "target", ""]
+    headers = ["mode", "median img/s", "range", "CPU cores", "x bare", "per round", "target", ""]
     print(table(headers, rows))
 
 

@@ -134,7 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_args(parser)
     parser.add_argument("--sizes", default="32,64", help="image sizes, comma-separated")
-    parser.add_argument("--images", type=int, default=8192, help="images per 32x32 epoch")
+    parser.add_argument("--images", type=int, default=4096, help="images per 32x32 epoch")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="a smoke test: tiny epochs")
