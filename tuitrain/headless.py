@@ -92,6 +92,10 @@ def _epoch(event: ev.EpochEnded) -> str:
     )
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _finished(event: ev.Finished) -> str:
     best = ""
     if event.best_value is not None:
@@ -103,7 +107,8 @@ def _finished(event: ev.Finished) -> str:
         best = f"; best {event.best_metric} {shown}"
     reason = f" ({event.reason})" if event.reason else ""
     return (
-        f"finished: {event.status}{reason} after {event.epoch} epochs, {event.step} steps, "
+        f"finished: {event.status}{reason} after {_count(event.epoch, 'epoch')}, "
+        f"{_count(event.step, 'step')}, "
         f"{duration(event.elapsed_s)}{best}"
     )
 

@@ -144,6 +144,9 @@ def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) ->
     from tuitrain.ui.app import MonitorApp
     from tuitrain.ui.local import TrainerLink, wait_for_run
 
+    # Exported COLUMNS/LINES would pin the monitor to one size and hide every resize.
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
     link = TrainerLink(trainer)
     app = MonitorApp(link, trainer.preset.control, f"tuitrain {trainer.name}")
     hangup = _HangUp(on_hangup=lambda: _close_monitor(app))

@@ -7,10 +7,14 @@ SIGHUP (the SSH connection dropped): handed to a callback; by default training g
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
+import termios
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 from tuitrain.engine import commands as cmd
 from tuitrain.exitcodes import INTERRUPTED, TERMINATED
@@ -33,9 +37,11 @@ class SignalBridge:
         self._announce = announce  # off under the monitor, which owns the terminal
         self.received: str | None = None
         self._previous: dict[int, object] = {}
+        self._terminal: TerminalState | None = None
 
     def install(self) -> None:
         """Install the handlers (they can only live on the main thread)."""
+        self._terminal = None if self._announce else TerminalState.save()
         handlers = [
             (signal.SIGINT, self._stop),
             (signal.SIGTERM, self._stop),
@@ -61,11 +67,22 @@ class SignalBridge:
         if self.received is not None or not self._training_begun():
             # Asked twice, or nothing trained yet to save: leave now.
             self.received = self.received or name
-            raise SystemExit(EXIT_CODES[name])
+            self._quit_now(EXIT_CODES[name])
         self.received = name
         if self._announce:
             self._say(name)
         self._submit(cmd.Stop(status="interrupted", reason=f"{name} received", source="signal"))
+
+    def _quit_now(self, code: int) -> None:
+        """Leave at once. Not through SystemExit: the training thread may be inside torch,
+        whose runtime aborts (exit 134) when the interpreter shuts down around it. Nothing is
+        lost: events are flushed as they happen and checkpoints are written atomically."""
+        if self._terminal is not None:
+            self._terminal.restore()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
 
     @staticmethod
     def _say(name: str) -> None:
@@ -82,3 +99,29 @@ class SignalBridge:
     def _hangup(self, signum: int, _frame: FrameType | None) -> None:
         if self._on_hangup is not None:
             self._on_hangup()
+
+
+class TerminalState:
+    """The terminal's modes before the monitor took it over, to put back on a hard exit."""
+
+    # Leave the alternate screen; show the cursor; stop mouse reports and bracketed paste.
+    RESET = "\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l"
+
+    def __init__(self, fd: int, attributes: list[Any]) -> None:
+        self.fd = fd
+        self.attributes = attributes
+
+    @classmethod
+    def save(cls) -> TerminalState | None:
+        fd = sys.stdin.fileno() if sys.stdin is not None else -1
+        if fd < 0 or not os.isatty(fd):
+            return None
+        try:
+            return cls(fd, termios.tcgetattr(fd))
+        except termios.error:
+            return None
+
+    def restore(self) -> None:
+        with contextlib.suppress(OSError, termios.error):
+            os.write(sys.__stdout__.fileno(), self.RESET.encode())
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.attributes)

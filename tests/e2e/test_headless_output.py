@@ -121,4 +121,4 @@ def test_term_dumb_on_a_terminal_is_headless_too(
     lines = output.split("\n")[:-1]
     assert [line for line in lines if not re.match(STAMP + r"\S", line)] == []
     assert any(" started default in " in line for line in lines)
-    assert re.search(r" finished: completed after 1 epochs?, 10 steps, ", lines[-1]), lines[-1]
+    assert re.search(r" finished: completed after 1 epoch, 10 steps, ", lines[-1]), lines[-1]

@@ -190,12 +190,6 @@ def crashed_then_resumed(warm: WarmLauncher) -> Iterator[tuple[Path, bytes]]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RunLog opens events.jsonl for appending without ending a torn last line, so the "
-    "resumed run's first event is glued onto the fragment: a line in the middle of the file "
-    "that does not parse, and an event every reader loses",
-)
 def test_a_resume_after_a_torn_last_event_starts_on_a_line_of_its_own(
     crashed_then_resumed: tuple[Path, bytes],
 ) -> None:
@@ -207,12 +201,6 @@ def test_a_resume_after_a_torn_last_event_starts_on_a_line_of_its_own(
     assert logs.count("training on CPU (fp32)") == 2  # one from each process
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resume sweeps half-written files only in checkpoints/ (remove_temporary_files); "
-    "the .status.json.*.tmp of a process killed while replacing status.json stay in the run "
-    "directory for good, one more after every such kill",
-)
 def test_a_resume_sweeps_a_half_written_status_file(
     crashed_then_resumed: tuple[Path, bytes],
 ) -> None:

@@ -92,12 +92,6 @@ def test_sigusr1_saves_a_checkpoint_and_training_carries_on_to_the_end(
     assert listed_state(runs_dir, run) == "finished"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SIGTERM before training began raises SystemExit on the main thread while the "
-    "trainer thread is inside torch preparing data; the interpreter's exit then aborts "
-    "('terminate called without an active exception', SIGABRT, exit 134) instead of 143",
-)
 def test_sigterm_while_the_data_is_prepared_exits_promptly_with_143(
     warm: WarmLauncher, runs_dir: Path, processes: list[WarmProcess]
 ) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from tuitrain.engine import events as ev
@@ -34,6 +36,8 @@ class RunLog:
     def __init__(self, run: RunDirectory, *, preset_name: str, epochs: int) -> None:
         self.run = run
         self._lock = threading.Lock()
+        _cut_torn_line(run.events_path)
+        _cut_torn_line(run.metrics_path)
         self._events = open(run.events_path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
         self._offset = self._events.tell()
         new_metrics = not run.metrics_path.exists()
@@ -95,6 +99,26 @@ class RunLog:
     def _write_status(self) -> None:
         self.status["updated"] = time.time()
         write_status(self.run.path, self.status)
+
+
+def _cut_torn_line(path: Path) -> None:
+    """A process killed mid-write leaves a last line without its newline: an incomplete record
+    that no reader can use. Cut it off, so what this process appends starts on a line of its own
+    and every line of the file parses."""
+    try:
+        with open(path, "rb+") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            tail = max(0, size - 65536)
+            handle.seek(tail)
+            chunk = handle.read()
+            if chunk.endswith(b"\n") or not chunk:
+                return
+            newline = chunk.rfind(b"\n")
+            if newline < 0 and tail > 0:
+                return  # a line longer than we look back over: leave it for readers to skip
+            handle.truncate(tail + newline + 1)
+    except FileNotFoundError:
+        pass
 
 
 def _status_changes(event: ev.Event) -> dict[str, Any]:

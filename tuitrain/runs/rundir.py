@@ -88,9 +88,10 @@ class RunDirectory:
         return str(path)
 
     def remove_temporary_files(self) -> list[Path]:
-        """Delete half-written checkpoint files left by a process killed while saving."""
+        """Delete half-written files (checkpoints, status) left by a process killed while
+        replacing them; the files under their final names are whole."""
         removed = []
-        for temp in self.checkpoints.glob(".*.tmp"):
+        for temp in [*self.path.glob(".*.tmp"), *self.checkpoints.glob(".*.tmp")]:
             temp.unlink(missing_ok=True)
             removed.append(temp)
         return removed
