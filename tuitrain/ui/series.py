@@ -140,7 +140,7 @@ def envelope(columns: list[Column]) -> tuple[list[float], list[float]]:
     for column in columns:
         if column.low == column.high:
             xs.append(column.x)
-            ys.append(column.mean)
+            ys.append(column.low)  # the value itself: a mean of equal values can drift an ulp
         else:
             xs.extend((column.x, column.x))
             ys.extend((column.low, column.high))
