@@ -72,8 +72,21 @@ def run(args: argparse.Namespace) -> int:
     return start_run(loaded, _options(args, name=args.name))
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def _resume_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", metavar="RUN", help="run directory, or a run's name in --runs-dir")
+    parser.add_argument(
+        "--epochs",
+        type=_positive_int,
+        metavar="N",
+        help="train to N epochs in all (to go on past the end of a finished run)",
+    )
     _launch_options(parser, naming=False)
 
 
@@ -81,7 +94,9 @@ def resume(args: argparse.Namespace) -> int:
     from tuitrain.launch import resume_run
     from tuitrain.runs.resolve import resolve_run
 
-    return resume_run(resolve_run(args.run, args.runs_dir), _options(args, name=None))
+    return resume_run(
+        resolve_run(args.run, args.runs_dir), _options(args, name=None), epochs=args.epochs
+    )
 
 
 def _options(args: argparse.Namespace, *, name: str | None):  # -> LaunchOptions

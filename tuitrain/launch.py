@@ -54,7 +54,8 @@ def start_run(loaded: LoadedPreset, options: LaunchOptions) -> int:
     return _execute(trainer, run, options)
 
 
-def resume_run(run_path: Path, options: LaunchOptions) -> int:
+def resume_run(run_path: Path, options: LaunchOptions, *, epochs: int | None = None) -> int:
+    """Continue a run from its newest readable checkpoint; `epochs` extends (or sets) its length."""
     if not run_path.is_dir():
         raise UserError(f"{run_path} is not a run directory")
     run = RunDirectory(run_path)
@@ -67,7 +68,13 @@ def resume_run(run_path: Path, options: LaunchOptions) -> int:
     run.remove_temporary_files()
     latest = load_latest(run.checkpoints)
     state = latest.state
+    if epochs is not None:
+        state["preset"] = {
+            **state["preset"],
+            "train": {**state["preset"]["train"], "epochs": epochs},
+        }
     preset = _preset_from(state, latest.path)
+    _check_work_left(preset, state, run_path)
     for reason in latest.skipped:
         print(f"tuitrain: warning: skipped a newer checkpoint: {reason}", file=sys.stderr)
     trainer = Trainer(
@@ -81,13 +88,28 @@ def resume_run(run_path: Path, options: LaunchOptions) -> int:
     return _execute(trainer, run, options)
 
 
+def _check_work_left(preset: Preset, state: dict[str, Any], run_path: Path) -> None:
+    done = int(state["progress"]["epoch"])
+    if done >= preset.train.epochs:
+        raise UserError(
+            f"{run_path.name} has already trained all {done} of its {preset.train.epochs} epochs",
+            hint=f"train it longer with: tuitrain resume {run_path} --epochs {done + 10}",
+        )
+
+
 def _preset_from(state: dict[str, Any], path: Path) -> Preset:
     from pydantic import ValidationError
 
     try:
         return Preset.model_validate(state["preset"])
-    except (KeyError, ValidationError) as exc:
-        raise UserError(f"the preset saved in {path} no longer validates: {exc}") from None
+    except KeyError:
+        raise UserError(f"{path} holds no preset to resume with") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise UserError(f"the preset saved in {path} does not validate: {problems}") from None
 
 
 def _execute(trainer: Trainer, run: RunDirectory, options: LaunchOptions) -> int:

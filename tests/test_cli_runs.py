@@ -1,0 +1,93 @@
+"""run, runs, export and resume through the command line, on one real tiny run."""
+
+from __future__ import annotations
+
+import builtins
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tuitrain.cli import main
+
+TINY = [
+    "--set", "data.size=120", "--set", "data.image_size=16", "--set", "data.batch_size=16",
+    "--set", "model.widths=[8,16]", "--set", "model.blocks=1", "--set", "train.epochs=2",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    runs_dir = tmp_path_factory.mktemp("cli") / "runs"
+    argv = ["run", "default", *TINY, "--headless", "--runs-dir", str(runs_dir), "--name", "tiny"]
+    assert main(argv) == 0
+    (run,) = runs_dir.iterdir()
+    return run
+
+
+def test_runs_lists_the_run(finished: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["runs", "--runs-dir", str(finished.parent)]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split()[:4] == ["RUN", "PRESET", "STATUS", "EPOCHS"]
+    assert row.split()[:4] == [finished.name, "default", "finished", "2/2"]
+    assert main(["runs", "--runs-dir", str(finished.parent), "--json"]) == 0
+    entry = json.loads(capsys.readouterr().out)
+    assert entry["state"] == "finished" and entry["epoch"] == 2
+
+
+def test_export_csv_has_a_row_per_epoch_and_per_report(
+    finished: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["export", str(finished)]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["epoch"] for row in rows] == ["1", "2"]
+    metrics = list(csv.DictReader((finished / "metrics.csv").open()))
+    assert [r["val_acc"] for r in rows] == [r["val_acc"] for r in metrics]
+    out = finished.parent / "steps.csv"
+    assert main(["export", str(finished), "--steps", "--out", str(out)]) == 0
+    steps = list(csv.DictReader(out.open()))
+    assert steps and int(steps[-1]["step"]) == 12
+
+
+def test_export_tensorboard_writes_event_files(finished: Path) -> None:
+    pytest.importorskip("tensorboard")
+    out = finished.parent / "tb"
+    assert main(["export", str(finished), "--format", "tensorboard", "--out", str(out)]) == 0
+    assert list(out.glob("events.out.tfevents.*"))
+
+
+def test_export_tensorboard_without_tensorboard_says_how_to_get_it(
+    finished: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real_import = builtins.__import__
+
+    def no_tensorboard(name: str, *args, **kwargs):
+        if name.startswith("torch.utils.tensorboard"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tensorboard)
+    assert main(["export", str(finished), "--format", "tensorboard"]) == 2
+    assert "pip install tensorboard" in capsys.readouterr().err
+
+
+def test_resuming_a_finished_run_asks_for_more_epochs(
+    finished: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["resume", str(finished), "--headless"]) == 2
+    assert "--epochs 12" in capsys.readouterr().err
+    assert main(["resume", str(finished), "--headless", "--epochs", "3"]) == 0
+    epochs = [json.loads(line) for line in (finished / "events.jsonl").open()]
+    ended = [e["epoch"] for e in epochs if e["type"] == "epoch"]
+    assert ended == [1, 2, 3]
+
+
+def test_an_unknown_run_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export", "nope", "--runs-dir", str(tmp_path)]) == 2
+    assert "no run named 'nope'" in capsys.readouterr().err
