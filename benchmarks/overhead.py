@@ -5,16 +5,19 @@
   b) the engine headless, with the consumers of a real headless run: the run log in a temporary
      run directory, the control channel, and the headless printer writing to a null stream;
   c) the engine under the monitor (MonitorApp on a TrainerLink, Textual's headless driver,
-     100x30, at the preset's refresh rate), with the same run log and control channel.
+     100x30, at the preset's refresh rate), with the same run log and control channel;
+  e) (diagnostic, only with --modes) the trainer with no consumers at all.
 
 Same model, data, optimizer, learning rates and number of steps; every run builds a fresh model
 from the same seed. A run's clock starts when training starts (the engine's RunStarted event;
 set-up is excluded) and stops when the last step's work is done (the engine's report of the
 last step, which reads its metrics back from the device; the bare loop synchronizes). The
 windows contain no validation and no checkpoint (see presets.py). Rounds alternate a b c, the
-first round is warm-up and is dropped; the medians of the rest are compared.
+first round is warm-up and is dropped. Rounds go on until --rounds of them were undisturbed by
+other processes (see common.Contention); the ratio to the bare loop is the median of each
+round's own ratio, so slow drift of the machine cancels.
 
-    python -m benchmarks.overhead                      # CPU, preset `default`, ~2 minutes
+    python -m benchmarks.overhead                      # CPU, preset `default`, ~3 minutes
     python -m benchmarks.overhead --device cuda --preset cifar10-fast
 """
 
@@ -45,17 +48,31 @@ from benchmarks.common import (
     ratio as ratio_text,
 )
 from benchmarks.experiments import apply
-from benchmarks.harness import BareData, Timing, bare_data, clocks, real_run
+from benchmarks.harness import (
+    BareData,
+    Timing,
+    Window,
+    bare_data,
+    clocks,
+    real_run,
+    steps_per_epoch,
+)
 from benchmarks.presets import BenchPreset, bench_preset, cache_shapes
 from tuitrain.config.augment import Augment
 from tuitrain.engine import events as ev
 from tuitrain.engine.build import seed_everything
 from tuitrain.engine.runtime import Runtime, resolve_runtime
+from tuitrain.engine.trainer import Trainer
 from tuitrain.headless import HeadlessPrinter
 from tuitrain.models import build_model
 from tuitrain.optim import build_optimizer, build_schedule
 
-MODES = {"a": "bare loop", "b": "engine headless", "c": "engine + monitor"}
+MODES = {
+    "a": "bare loop",
+    "b": "engine headless",
+    "c": "engine + monitor",
+    "e": "engine, no consumers",
+}
 TARGETS = {"b": 0.99, "c": 0.98}
 SIZE = (100, 30)
 
@@ -168,6 +185,18 @@ def headless_run(bench: BenchPreset) -> Timing:
     return window.timing
 
 
+def engine_only_run(bench: BenchPreset) -> Timing:
+    """The trainer alone: no run directory, log, control channel or printer (a diagnostic:
+    tells the loop's own cost from its consumers')."""
+    trainer = Trainer(bench.preset, name=bench.name, resolved=bench.resolved)
+    window = Window(bench.preset.train.epochs * steps_per_epoch(bench))
+    trainer.subscribe(window)
+    trainer.start()
+    while not trainer.join(timeout=0.25):
+        pass
+    return window.timing
+
+
 def monitor_run(bench: BenchPreset) -> Timing:
     from tuitrain.ui.app import MonitorApp
     from tuitrain.ui.local import TrainerLink
@@ -193,6 +222,7 @@ RUNNERS: dict[str, Callable[[BenchPreset, BareData], Timing]] = {
     "a": bare_run,
     "b": lambda bench, _data: headless_run(bench),
     "c": lambda bench, _data: monitor_run(bench),
+    "e": lambda bench, _data: engine_only_run(bench),
 }
 
 
@@ -208,7 +238,9 @@ def main() -> None:
     parser.add_argument("--max-rounds", type=int, help="give up after this many (default 3x)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--steps-per-epoch", type=int, help="default: 40 on CPU, 98 on CUDA")
-    parser.add_argument("--modes", default="abc", help="which of a, b, c to run (a first)")
+    parser.add_argument(
+        "--modes", default="abc", help="which of a, b, c (and e: engine, no consumers) to run"
+    )
     parser.add_argument(
         "--patch", action="append", default=[], help="a proposed fix (benchmarks/experiments.py)"
     )
