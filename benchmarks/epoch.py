@@ -26,14 +26,21 @@ from tuitrain.headless import HeadlessPrinter
 class EpochTimes:
     def __init__(self) -> None:
         self.epochs: list[ev.EpochEnded] = []
+        self.train_seconds: list[float] = []
+        """Each epoch's seconds without its validations."""
         self.started: float | None = None
         self.finished: float | None = None
+        self._validating = 0.0
 
     def __call__(self, event: ev.Event) -> None:
         if isinstance(event, ev.RunStarted):
             self.started = time.perf_counter()
+        elif isinstance(event, ev.Validated):
+            self._validating += event.seconds
         elif isinstance(event, ev.EpochEnded):
             self.epochs.append(event)
+            self.train_seconds.append(event.epoch_s - self._validating)
+            self._validating = 0.0
         elif isinstance(event, (ev.Finished, ev.Failed)):
             self.finished = time.perf_counter()
 

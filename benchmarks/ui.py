@@ -452,7 +452,7 @@ def main() -> None:
     parser.add_argument(
         "--sizes", default="1000,100000,1000000", help="history lengths ('': skip the CPU part)"
     )
-    parser.add_argument("--window", type=float, default=10.0, help="seconds measured per case")
+    parser.add_argument("--window", type=float, default=8.0, help="seconds measured per case")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds before measuring")
     parser.add_argument("--trace", type=float, default=3.0, help="tracemalloc seconds (0: off)")
     parser.add_argument("--terminal", choices=("pty", "headless"), default="pty")
