@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 import torch
@@ -224,3 +225,42 @@ def test_importing_the_engine_never_imports_a_ui_library() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_commands_apply_between_validation_batches() -> None:
+    trainer = Trainer(tiny(data={"eval_batch_size": 2}, train={"epochs": 1}))
+    during: list[ev.Event] = []
+    order: list[str] = []
+
+    def on_event(event: ev.Event) -> None:
+        order.append(event.type)
+        if isinstance(event, ev.StepProgress) and event.batch == event.batches:
+            trainer.submit(cmd.Validate())  # the epoch-end validation runs next
+            trainer.submit(cmd.ScaleLR(0.5))
+        if isinstance(event, ev.LRChanged):
+            during.append(event)
+
+    trainer.subscribe(on_event)
+    trainer.run()
+    # The LR change lands inside the epoch-end validation (before its result), while the
+    # second validation request waits for a step boundary.
+    assert len(during) == 1
+    first_validated = order.index("validated")
+    assert order.index("lr") < first_validated
+    assert order.count("validated") == 2
+
+
+def test_validate_while_paused_runs_through(tiny_preset) -> None:
+    trainer = Trainer(tiny(data={"eval_batch_size": 2}))
+    seen: list[ev.Event] = []
+    trainer.subscribe(seen.append)
+    trainer.submit(cmd.Pause())
+    request = cmd.Validate()
+    trainer.submit(request)
+    trainer.start()
+    deadline = time.monotonic() + 30
+    while not any(getattr(e, "cmd_id", None) == request.id for e in seen):
+        assert time.monotonic() < deadline, "validation while paused never finished"
+        time.sleep(0.02)
+    trainer.submit(cmd.Resume())
+    assert trainer.join(timeout=60) and isinstance(trainer.result, ev.Finished)

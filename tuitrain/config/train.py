@@ -80,9 +80,23 @@ class Train(Section):
 
 
 class Control(Section):
+    """How the monitor behaves and what its keys do."""
+
     lr_factor: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
     """The lower-LR key multiplies the rate by this; the raise key divides by it."""
-    refresh_hz: Annotated[float, Field(gt=0.0, le=10.0)] = 4.0
-    """How often the monitor redraws its plots."""
+    refresh_hz: Annotated[float, Field(gt=0.0, le=10.0)] | Literal["auto"] = "auto"
+    """How often the monitor redraws its text panels. auto: 4 Hz while training on a GPU, 1 Hz
+    on a CPU, where every cycle the monitor takes is taken from training."""
+    plot_seconds: Annotated[float, Field(ge=0.1, le=600.0)] | Literal["auto"] = "auto"
+    """Least time between two redraws of the curves (a new epoch, validation or LR change
+    redraws them at once). auto: 1 s on a GPU, 5 s on a CPU."""
     confirm_quit: bool = True
     """Ask before quitting while training runs."""
+
+    def redraw_rates(self, device: str | None) -> tuple[float, float]:
+        """(text panel refreshes per second, seconds between plot redraws), 'auto' resolved
+        for the device the run trains on (None while it is not known yet)."""
+        on_cpu = device == "cpu"
+        hz = self.refresh_hz if self.refresh_hz != "auto" else (1.0 if on_cpu else 4.0)
+        plots = self.plot_seconds if self.plot_seconds != "auto" else (5.0 if on_cpu else 1.0)
+        return hz, plots

@@ -26,6 +26,27 @@ class Steering(TrainerCore):
                 return
             self._apply(command)
 
+    def _between_validation_batches(self) -> None:
+        """Commands wait for at most one validation batch, not the whole pass (a key pressed
+        during validation would otherwise wait seconds). A request to validate again is kept
+        for the next step boundary; everything else applies as at a step boundary."""
+        later: list[cmd.Command] = []
+        # A validation asked for while paused runs through; a pause that arrives during the
+        # validation holds it here, as it would at a step boundary.
+        paused_already = self._paused
+        while True:
+            hold = self._paused and not paused_already
+            try:
+                command = self._queue.get() if hold else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(command, cmd.Validate):
+                later.append(command)
+            else:
+                self._apply(command)
+        for command in later:
+            self._queue.put(command)
+
     def _apply(self, command: cmd.Command) -> None:
         handler = self._handlers().get(type(command))
         if handler is None:

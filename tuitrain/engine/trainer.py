@@ -243,16 +243,17 @@ class Trainer(Steering, Reporting, Safety):
         parts, progress = self._require_parts(), self._progress
         if parts.data.val is None:
             return None
-        started = time.monotonic()
+        started = self._clock.elapsed()  # a pause during validation is not validation time
         meter = Meter(parts.runtime.device)
         parts.model.eval()
         with torch.inference_mode(), parts.runtime.autocast():
             for x, y in parts.data.val:
                 logits = parts.forward(x)
                 meter.add(F.cross_entropy(logits.float(), y), logits, y)
+                self._between_validation_batches()
         parts.model.train()
         reading = meter.read()
-        seconds = time.monotonic() - started
+        seconds = self._clock.elapsed() - started
         self._clock.val_seconds = seconds
         batches = parts.data.train.batches_per_epoch
         self._emit(

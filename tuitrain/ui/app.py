@@ -2,8 +2,10 @@
 
 Threading: the link calls `emit` on its own thread. `emit` only appends to the Inbox and, at
 most once until the UI catches up, posts an EventsWaiting message (post_message is safe from
-any thread). The UI drains the inbox into the RunHistory and redraws on a timer at
-control.refresh_hz, and only when something changed.
+any thread). The UI drains the inbox into the RunHistory and redraws on a timer, only when
+something changed: text panels at control.refresh_hz, plots at most every control.plot_seconds
+(at once for a new epoch, validation or LR change), both sparing while training on a CPU, where
+the monitor's cycles are taken from training.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer
 
@@ -117,6 +120,9 @@ class MonitorApp(App[int]):
         """How often the panels were redrawn (they are only when the history changed)."""
         self._stopping = False
         self._closed = False
+        self._timer: Timer | None = None
+        self._device: str | None = None
+        self.plot_seconds = self.control.redraw_rates(None)[1]
 
     # Layout -----------------------------------------------------------------------------
 
@@ -147,7 +153,7 @@ class MonitorApp(App[int]):
         for problem in self.key_problems:
             self.history.say("warning", problem)
             self.notify(problem, title="key settings ignored", severity="warning", timeout=15)
-        self.set_interval(1 / min(10.0, self.control.refresh_hz), self._tick)
+        self._pace()
         try:
             self.link.start(self.emit)
         except Exception as exc:  # a run directory gone, a socket refused: say so, keep the UI
@@ -164,6 +170,7 @@ class MonitorApp(App[int]):
         self._drain()
 
     def _drain(self) -> None:
+        waiting = len(self.history.pending)
         events = self.inbox.drain()
         for event in events:
             self.history.ingest(event)
@@ -172,6 +179,11 @@ class MonitorApp(App[int]):
         self.history.dropped = self.inbox.dropped
         if self.outcome is not None and (self._stopping or self._interrupted_here()):
             self._finish()
+            return
+        if self.history.started is not None and self._device != self.history.started.device:
+            self._pace()
+        if len(self.history.pending) < waiting:
+            self._redraw()  # the engine answered a key: show it now, not at the next tick
 
     def _interrupted_here(self) -> bool:
         """A signal stopped the run this monitor owns: the process is ending, so is the app."""
@@ -185,6 +197,17 @@ class MonitorApp(App[int]):
     def on_detach(self, _message: Detach) -> None:
         """Close the monitor and leave the run going (the terminal went away)."""
         self._finish()
+
+    def _pace(self) -> None:
+        """(Re)start the redraw timer at the rates for the run's device, once it is known."""
+        device = self.history.started.device if self.history.started else None
+        if device == self._device and self._timer is not None:
+            return
+        self._device = device
+        hz, self.plot_seconds = self.control.redraw_rates(device)
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_interval(1 / min(10.0, hz), self._tick)
 
     def _tick(self) -> None:
         self._drain()
@@ -200,7 +223,7 @@ class MonitorApp(App[int]):
             for view in self.query(HistoryView):
                 view.show()
             for plot in self.query(HistoryPlot):
-                plot.show()
+                plot.show(self.plot_seconds)
             for panel in self.query(LrPanel):
                 panel.show()
             failed = self.outcome if isinstance(self.outcome, ev.Failed) else None

@@ -67,7 +67,9 @@ class LearningRate:
 
 
 class RunHistory:
-    def __init__(self, capacity: int = 2048, max_log: int = 500, max_markers: int = 256) -> None:
+    def __init__(self, capacity: int = 512, max_log: int = 500, max_markers: int = 256) -> None:
+        # 512 buckets still give two points per column of a 250-column terminal, and every
+        # redraw walks them all.
         self.status: Status = "starting"
         self.started: ev.RunStarted | None = None
         self.resumed: ev.RunResumed | None = None
@@ -92,6 +94,8 @@ class RunHistory:
         self.dropped = 0
         """Step reports skipped because the monitor fell behind (curves lose detail only)."""
         self.version = 0
+        self.milestones = 0
+        """Counts every event but step reports: what makes plots worth redrawing at once."""
         self._event_time: float | None = None
         self._preset: dict[str, Any] = {}
 
@@ -168,6 +172,8 @@ class RunHistory:
             finally:
                 self._event_time = None
             self.version += 1
+            if not isinstance(event, ev.StepProgress):
+                self.milestones += 1
 
     def _on_started(self, e: ev.RunStarted) -> None:
         self.started = e

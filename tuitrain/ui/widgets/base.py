@@ -15,9 +15,17 @@ class HistoryView(Widget):
     def __init__(self, history: RunHistory, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.history = history
+        self._shown: tuple[int, int, list[str]] | None = None
 
     def show(self) -> None:
-        """The history changed: draw again (Textual coalesces refreshes per frame)."""
+        """The history changed: refresh, but only when this panel's text did (a refresh costs
+        the compositor far more than working out the lines)."""
+        width, height = self.content_size
+        if width > 0 and height > 0:
+            shown = (width, height, [line.markup for line in self.lines(width, height)])
+            if shown == self._shown:
+                return
+            self._shown = shown
         self.refresh()
 
     def lines(self, width: int, height: int) -> list[Text]:

@@ -9,6 +9,7 @@ than taking the monitor down.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 from rich.text import Text
@@ -32,9 +33,17 @@ class HistoryPlot(PlotextPlot):
     def __init__(self, history: RunHistory, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.history = history
+        self._drawn_at = float("-inf")
+        self._drawn_milestones = -1
 
-    def show(self) -> None:
-        self.refresh()
+    def show(self, every_s: float = 0.0) -> None:
+        """Redraw when a milestone (epoch, validation, LR change, ...) arrived, else at most
+        every `every_s`: laying out a plot is the monitor's dearest work."""
+        now = time.monotonic()
+        milestone = self.history.milestones != self._drawn_milestones
+        if milestone or now - self._drawn_at >= every_s:
+            self._drawn_at, self._drawn_milestones = now, self.history.milestones
+            self.refresh()
 
     def draw(self, width: int, height: int) -> bool:
         """Put the data into self.plt; False when there is nothing to plot yet."""
@@ -95,15 +104,17 @@ class CurvePlot(HistoryPlot):
         plt = self.plt
         hi = max(1.0, *((s.x_range() or (0.0, 0.0))[1] for s in (steps, train, val)))
         detail = width >= STEP_DETAIL[0] and height >= STEP_DETAIL[1]
+        room = max(1, width - 8) * 2  # braille: two points per character cell
         if len(steps) and (detail or not len(train)):
-            xs, ys = envelope(steps.columns(max(1, width - 8) * 2, 0.0, hi))
+            xs, ys = envelope(steps.columns(room, 0.0, hi))
             plt.plot(xs, [y * self.scale for y in ys], marker="braille", color="gray")
         for series, color, marker in ((train, "cyan", "hd"), (val, "yellow", "•")):
             if len(series):
-                points = series.means()
+                # One point per column: a redraw costs the same after a thousand epochs.
+                points = series.columns(room, 0.0, hi)
                 plt.plot(
-                    [x for x, _ in points],
-                    [y * self.scale for _, y in points],
+                    [c.x for c in points],
+                    [c.mean * self.scale for c in points],
                     marker=marker,
                     color=color,
                 )
