@@ -142,6 +142,8 @@ def test_fused_where_torch_has_it_else_foreach() -> None:
     assert implementation(torch.optim.SGD, cuda) == {"fused": True}
     assert implementation(torch.optim.AdamW, cuda) == {"fused": True}
     assert implementation(torch.optim.RMSprop, cuda) == {"foreach": True}
+    cpu = torch.device("cpu")
+    assert implementation(torch.optim.SGD, cpu) == {"foreach": True}  # faster there than fused
     # Whatever is picked for the CPU must run there and move the weights.
     for cfg in [SgdOptim(), RmspropOptim(), AdamOptim(), AdamwOptim()]:
         model = tiny_cnn()

@@ -65,20 +65,16 @@ def _fused_devices() -> list[str]:
     return list(_get_fused_kernels_supported_devices())
 
 
-def _foreach_devices() -> list[str]:
-    try:
-        from torch.utils._foreach_utils import _get_foreach_kernels_supported_devices
-    except ImportError:
-        return ["cuda"]
-    return list(_get_foreach_kernels_supported_devices())
-
-
 def implementation(cls: type[torch.optim.Optimizer], device: torch.device) -> dict[str, bool]:
-    """fused=True where torch has a fused kernel for this class and device, else foreach."""
+    """fused=True where torch has a fused kernel for this class on a GPU, else foreach.
+
+    On the CPU, torch's fused kernels and its default per-tensor loop are both slower than
+    foreach (SGD with momentum on the default preset's model, measured: fused 1.76 ms, loop
+    1.35 ms, foreach 0.91 ms a step), so the CPU gets foreach explicitly."""
     accepted = inspect.signature(cls.__init__).parameters
-    if "fused" in accepted and device.type in _fused_devices():
+    if "fused" in accepted and device.type != "cpu" and device.type in _fused_devices():
         return {"fused": True}
-    if "foreach" in accepted and device.type in _foreach_devices():
+    if "foreach" in accepted:
         return {"foreach": True}
     return {}
 
