@@ -60,7 +60,7 @@ async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 3.
         await pilot.pause(0.05)
 
 
-async def shows(pilot: Pilot, *words: str, timeout: float = 3.0) -> str:
+async def shows(pilot: Pilot, *words: str, timeout: float = 10.0) -> str:
     """Wait until every word is on screen; return the screen."""
     await until(pilot, lambda: all(w in screen_text(pilot.app) for w in words), timeout)
     return screen_text(pilot.app)

@@ -26,9 +26,11 @@ class ProgressPanel(HistoryView):
         elapsed = p.elapsed_s if p else (last.elapsed_s if last else None)
         eta_run = p.eta_run_s if p else (last.eta_run_s if last else None)
         live = h.live
+        steps = labelled("step", f"{step if step is not None else '--'}")
+        full = steps + labelled(" · batch", batch)
         rows = [
             bar_line(head, fraction, width),
-            labelled("step", f"{step if step is not None else '--'}") + labelled(" · batch", batch),
+            full if full.cell_len <= width else steps + labelled(" ·", batch),
             labelled("img/s", fmt.rate(rate)),
             labelled("elapsed  ", fmt.duration(elapsed)),
             labelled("ETA epoch", fmt.duration(p.eta_epoch_s if p and live else None)),
