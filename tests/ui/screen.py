@@ -51,7 +51,7 @@ def screen_colors(app: App) -> set[Color]:
     return colors
 
 
-async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 3.0) -> None:
+async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
     """Let the app run until `condition` holds; fail with the screen shown if it never does."""
     deadline = time.monotonic() + timeout
     while not condition():
