@@ -71,12 +71,12 @@ class CurveDoctor:
         if verdict == "overfitting":
             gap = (last.train_acc - last.val_acc) if last.val_acc is not None else 0.0
             return (
-                f"overfitting: validation loss rose {self.settings.overfit_patience} times in a "
+                f"validation loss rose {self.settings.overfit_patience} times in a "
                 f"row while training loss fell (train-val accuracy gap {gap:+.1%}); "
                 "more data or augmentation, weight decay, or stopping early would help"
             )
         return (
-            f"underfitting: training accuracy {last.train_acc:.1%} is barely above chance "
+            f"training accuracy {last.train_acc:.1%} is barely above chance "
             f"({1 / self.num_classes:.1%}) after {len(self.history)} epochs; try a higher "
             "learning rate, a bigger model, or input normalization"
         )

@@ -71,6 +71,7 @@ class Trainer(Steering, Reporting, Safety):
         self._paused = False
         self._lr = 0.0
         self._snapshot: dict[str, Any] | None = None
+        self._epoch_val_s = 0.0  # validation time within the current epoch
 
     # Public API -------------------------------------------------------------------------
 
@@ -196,6 +197,7 @@ class Trainer(Steering, Reporting, Safety):
         self._window = Window(self._clock.elapsed(), progress.step, self._meter.read())
         self._next_report = time.monotonic() + self.preset.train.report.seconds
         self._epoch_started = self._clock.elapsed()
+        self._epoch_val_s = 0.0
         for x, y in parts.data.train.epoch(progress.epoch, progress.batch):
             self._boundary()
             self._set_lr()
@@ -255,6 +257,7 @@ class Trainer(Steering, Reporting, Safety):
         reading = meter.read()
         seconds = self._clock.elapsed() - started
         self._clock.val_seconds = seconds
+        self._epoch_val_s += seconds
         batches = parts.data.train.batches_per_epoch
         self._emit(
             ev.Validated(
@@ -334,7 +337,7 @@ class Trainer(Steering, Reporting, Safety):
             val_acc=val_acc,
             lr=self._lr,
             epoch_s=epoch_s,
-            images_per_s=images / epoch_s if epoch_s > 0 else 0.0,
+            images_per_s=_per_second(images, epoch_s - self._epoch_val_s),
             elapsed_s=progress.elapsed,
             eta_run_s=self._eta_run(),
             best_metric=self._best.metric,
@@ -372,3 +375,7 @@ class Trainer(Steering, Reporting, Safety):
             f"--set data.batch_size={max(1, batch // 2)}",
             step=step,
         )
+
+
+def _per_second(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else 0.0
