@@ -30,8 +30,8 @@ def test_the_course_presets_are_all_bundled() -> None:
     assert set(BUNDLED) >= {
         "default", "sgd", "momentum", "nesterov", "rmsprop", "adam", "cosine", "warmup-cosine",
         "cyclic", "step", "onecycle", "layernorm", "groupnorm", "nonorm", "no-input-norm",
-        "crop-flip", "affine", "color", "mixup", "overfit", "cifar10-resnet18", "cifar10-fast",
-        "mnist", "fashion-mnist",
+        "crop-flip", "affine", "color", "mixup", "overfit", "underfit", "cifar10-resnet18",
+        "cifar10-fast", "mnist", "fashion-mnist",
     }  # fmt: skip
 
 

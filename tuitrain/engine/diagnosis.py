@@ -76,7 +76,7 @@ class CurveDoctor:
                 "more data or augmentation, weight decay, or stopping early would help"
             )
         return (
-            f"training accuracy {last.train_acc:.1%} is barely above chance "
+            f"training accuracy {last.train_acc:.1%} is near chance "
             f"({1 / self.num_classes:.1%}) after {len(self.history)} epochs; try a higher "
             "learning rate, a bigger model, or input normalization"
         )
