@@ -10,6 +10,7 @@ from tests.ui.rundirs import write_run
 from tests.ui.screen import screen_text, shows, until
 from tuitrain.engine import events as ev
 from tuitrain.ui.compare import CompareApp, load_run, short_name, unique_names
+from tuitrain.ui.widgets.bars import status_word
 
 
 def adam_started() -> ev.RunStarted:
@@ -38,7 +39,13 @@ def write_two_runs(tmp_path: Path) -> list[Path]:
     )
     return [
         write_run(tmp_path / "20261127-181500-sgd", [*sgd, done]),
-        write_run(tmp_path / "20261127-182000-adam", adam, torn='{"type":"epo', status="running"),
+        write_run(
+            tmp_path / "20261127-182000-adam",
+            adam,
+            torn='{"type":"epo',
+            status="running",
+            alive=True,
+        ),
     ]
 
 
@@ -50,6 +57,13 @@ def test_runs_load_without_their_step_reports(tmp_path: Path) -> None:
     assert sgd.best_val_acc() == (epoch_end(4).val_acc, 4.0)
     assert adam.best_val_acc() == (0.7, 4.0)
     assert adam.history.status == "running"
+
+
+def test_a_killed_run_is_compared_as_interrupted_not_running(tmp_path: Path) -> None:
+    path = write_run(tmp_path / "20261127-183000-sgd", [started(), step(50)], status="running")
+    run = load_run(path)
+    assert run.history.outcome is not None and run.history.outcome.status == "interrupted"
+    assert status_word(run.history) == "INTERRUPTED"
 
 
 def test_names_stay_unique(tmp_path: Path) -> None:

@@ -21,8 +21,10 @@ from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
 from tuitrain.engine.events import event_from_dict
+from tuitrain.runs.status import LIVE, read_status
 from tuitrain.ui import describe, fmt
 from tuitrain.ui.history import RunHistory
+from tuitrain.ui.replay import interrupted_end
 from tuitrain.ui.widgets.bars import status_word
 from tuitrain.ui.widgets.plots import MIN_HEIGHT, MIN_WIDTH, epoch_ticks
 
@@ -66,6 +68,9 @@ def load_run(path: Path, index: int = 0) -> ComparedRun:
                 history.ingest(event_from_dict(json.loads(line)))
             except (ValueError, TypeError):
                 continue
+    status = read_status(path)
+    if history.outcome is None and status.get("status") not in LIVE | {"unknown"}:
+        history.ingest(interrupted_end(status))  # killed: its log never said so
     return ComparedRun(path, short_name(path.name), history, index)
 
 

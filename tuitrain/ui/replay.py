@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tuitrain.engine import events as ev
 from tuitrain.engine.commands import Command
@@ -100,15 +101,19 @@ class RunDirLink:
         if status.get("status") == "unknown":
             emit(ev.Log(level="warning", message="no status.json: the run may not be over"))
             return
-        emit(
-            ev.Finished(
-                status="interrupted",
-                step=int(status.get("step") or 0),
-                epoch=int(status.get("epoch") or 0),
-                elapsed_s=0.0,
-                best_metric=str(status.get("best_metric") or ""),
-                best_value=status.get("best_value"),
-                reason=f"the log ends without a final event (status: {status.get('status')})",
-                source="view",
-            )
-        )
+        emit(interrupted_end(status))
+
+
+def interrupted_end(status: dict[str, Any]) -> ev.Finished:
+    """The end a run's log never recorded (its process was killed), read from its status;
+    marked source='view', since the viewer, not the run, says it."""
+    return ev.Finished(
+        status="interrupted",
+        step=int(status.get("step") or 0),
+        epoch=int(status.get("epoch") or 0),
+        elapsed_s=0.0,
+        best_metric=str(status.get("best_metric") or ""),
+        best_value=status.get("best_value"),
+        reason=f"the log ends without a final event (status: {status.get('status')})",
+        source="view",
+    )
