@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.collector import Collector
 from tests.control.conftest import RUN_NAME
 from tests.control.harness import FakeRun
 from tuitrain.control.attach import AttachLink, attach_link
@@ -18,32 +17,6 @@ from tuitrain.control.connection import Limits
 from tuitrain.control.errors import NotRunning
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
-
-
-class Collector:
-    """The monitor's side of `emit`: takes events from any thread."""
-
-    def __init__(self) -> None:
-        self.events: list[ev.Event] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, event: ev.Event) -> None:
-        with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
-
-    def wait_for(self, found: Callable[[ev.Event], bool], timeout: float = 5.0) -> ev.Event:
-        with self._cond:
-            start = 0
-            deadline = time.monotonic() + timeout
-            while True:
-                for event in self.events[start:]:
-                    if found(event):
-                        return event
-                start = len(self.events)
-                left = deadline - time.monotonic()
-                assert left > 0, f"not seen in time; last events: {self.events[-3:]}"
-                self._cond.wait(left)
 
 
 def seq_of(event: ev.Event) -> int | None:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.collector import Collector
 from tests.control.conftest import RUN_NAME
 from tests.control.harness import FakeRun
-from tests.control.test_attach import Collector, attached
+from tests.control.test_attach import attached
 from tuitrain.control.attach import AttachLink
 from tuitrain.control.errors import NOT_RUNNING, NotRunning
 from tuitrain.engine import events as ev

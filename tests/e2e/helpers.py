@@ -6,13 +6,11 @@ import json
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tuitrain.engine import events as ev
 from tuitrain.runs.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -154,24 +152,3 @@ def listed_state(runs_dir: Path, run_dir: Path) -> str:
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     states = {Path(row["run"]).name: row["state"] for row in rows}
     return states[run_dir.name]
-
-
-class Collector:
-    """What a monitor's `emit` receives from an AttachLink, from the link's own threads."""
-
-    def __init__(self) -> None:
-        self.events: list[ev.Event] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, event: ev.Event) -> None:
-        with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
-
-    def wait_for(
-        self, found: Callable[[ev.Event], bool], what: str, timeout: float = 30.0
-    ) -> ev.Event:
-        with self._cond:
-            if not self._cond.wait_for(lambda: any(map(found, self.events)), timeout):
-                raise AssertionError(f"{what}: not within {timeout} s; last: {self.events[-3:]}")
-            return next(event for event in self.events if found(event))

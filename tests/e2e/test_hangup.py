@@ -6,8 +6,8 @@ import re
 import signal
 from pathlib import Path
 
+from tests.collector import Collector
 from tests.e2e.helpers import (
-    Collector,
     last_step,
     read_events,
     run_argv,
