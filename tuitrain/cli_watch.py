@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tuitrain.cli_common import Command
 from tuitrain.cli_runs import add_runs_dir
+
+if TYPE_CHECKING:
+    from tuitrain.ui.attach import AttachApp
 
 RUN_HELP = "run directory, or a run's name (or the start of it) in --runs-dir"
 
@@ -64,7 +68,20 @@ def attach(args: argparse.Namespace) -> int:
         app.run()
     finally:
         link.close()
+    print(_goodbye(app, link.run_dir))
     return app.exit_code
+
+
+def _goodbye(app: AttachApp, run_dir: Path | None) -> str:
+    """The line left in the shell after the monitor closes, as tmux leaves `[detached]`."""
+    from tuitrain.ui.widgets.bars import status_word
+
+    name = run_dir.name if run_dir is not None else "the run"
+    if app.history.live and not app.stop_sent:
+        return f"[detached from {name}: still training; tuitrain attach {name} to return]"
+    if app.stop_sent:
+        return f"[{name}: asked to stop; it saves a checkpoint first (tuitrain resume {name})]"
+    return f"[{name}: {status_word(app.history).lower()}]"
 
 
 def _run_control(run_dir: Path):  # -> Control | None

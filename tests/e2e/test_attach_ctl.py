@@ -62,6 +62,7 @@ async def test_an_attached_monitor_pauses_lowers_the_lr_and_detaches_leaving_it_
         await shows(pilot, "RUNNING", timeout=SCREEN_S)
         await pilot.press("l")
         await until(pilot, lambda: of_type(read_events(run), "lr"), SCREEN_S)
+        await shows(pilot, "by you (attach)", timeout=SCREEN_S)
         await pilot.press("d")
     assert app.return_code == 0
     assert process.poll() is None

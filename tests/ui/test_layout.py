@@ -52,10 +52,17 @@ async def test_an_overfitting_run_says_so_in_the_status_bar() -> None:
     last = events.pop(-5)  # the third EpochEnded
     assert isinstance(last, ev.EpochEnded)
     events.insert(-4, ev.EpochEnded(**{**last.__dict__, "fit": "overfitting"}))
+    # Real run directories are long absolute paths: the path gives way, the verdict stays.
+    first = events[0]
+    assert isinstance(first, ev.RunStarted)
+    long_dir = "/home/someone/projects/cnn/runs/20261127-181500-default"
+    events[0] = ev.RunStarted(**{**first.__dict__, "run_dir": long_dir})
     app = make_app(events)
     async with app.run_test(size=(80, 24)) as pilot:
         text = await shows(pilot, "OVERFITTING")
-    assert "OVERFITTING gap +6.0 pts" in text.splitlines()[0]
+    status = text.splitlines()[0]
+    assert status.endswith("OVERFITTING gap +6.0 pts"), status
+    assert "…" in status and "181500-default" in status
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from tuitrain.ui.series import BucketSeries
 Status = Literal["starting", "running", "paused", "finished", "failed"]
 Level = Literal["info", "ok", "request", "warning", "error"]
 
-USER_SOURCES = frozenset({"key", "ctl", "api", "signal"})
+USER_SOURCES = frozenset({"key", "attach", "ctl", "api", "signal"})
 
 
 @dataclass(frozen=True)

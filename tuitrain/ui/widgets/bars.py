@@ -51,7 +51,8 @@ class StatusBar(HistoryView):
         left.append(" " + " · ".join(parts))
         right = self._fit()
         if started is not None and started.run_dir:
-            room = width - left.cell_len - right.cell_len - 3
+            # 3 cells for the separator, 1 to keep the fit verdict apart from the path.
+            room = width - left.cell_len - right.cell_len - 4
             if room >= 12:
                 left.append(" · " + fmt.tail(started.run_dir, room), style="dim")
         gap = width - left.cell_len - right.cell_len

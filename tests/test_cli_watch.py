@@ -1,0 +1,41 @@
+"""The line `tuitrain attach` leaves in the shell once its monitor closes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from tests.ui.fakes import started, step
+from tuitrain.cli_watch import _goodbye
+from tuitrain.engine import events as ev
+from tuitrain.ui.history import RunHistory
+
+RUN = Path("/runs/20261127-181500-default")
+
+
+def closed_monitor(*events: ev.Event, stop_sent: bool = False) -> SimpleNamespace:
+    history = RunHistory()
+    for event in events:
+        history.ingest(event)
+    return SimpleNamespace(history=history, stop_sent=stop_sent)
+
+
+def test_detaching_from_a_live_run_says_how_to_return() -> None:
+    app = closed_monitor(started(), step(5))
+    assert _goodbye(app, RUN) == (  # type: ignore[arg-type]
+        "[detached from 20261127-181500-default: still training; "
+        "tuitrain attach 20261127-181500-default to return]"
+    )
+
+
+def test_a_stopped_run_says_how_to_resume() -> None:
+    app = closed_monitor(started(), step(5), stop_sent=True)
+    assert "tuitrain resume 20261127-181500-default" in _goodbye(app, RUN)  # type: ignore[arg-type]
+
+
+def test_a_run_that_ended_while_watched_says_how_it_ended() -> None:
+    done = ev.Finished(
+        status="completed", step=9, epoch=1, elapsed_s=1.0, best_metric="val_acc", best_value=0.5
+    )
+    app = closed_monitor(started(), step(5), done)
+    assert _goodbye(app, RUN) == "[20261127-181500-default: finished]"  # type: ignore[arg-type]
