@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
@@ -45,6 +46,29 @@ def test_a_stale_socket_is_cleared_and_the_run_starts(runs_dir: Path) -> None:
     with FakeRun(path.parent) as run:
         assert run.socket == path
         assert RawClient(path).hello()["pid"] == os.getpid()
+
+
+def killed_run_socket(run_dir: Path, path: Path) -> None:
+    """What `kill -9` leaves: a socket nobody listens on, and a status that says running."""
+    run_dir.mkdir(exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(path))
+    dead.close()
+    status = {"status": "running", "pid": 2**22 + 12345, "host": socket.gethostname()}
+    (run_dir / "status.json").write_text(json.dumps({**status, "control": str(path)}))
+
+
+@pytest.mark.parametrize("where", ["run dir", "runtime dir"])
+def test_whoever_finds_a_killed_run_removes_its_socket(
+    runs_dir: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    run_dir = runs_dir / RUN_NAME
+    path = run_dir / "control.sock" if where == "run dir" else paths.runtime_socket(run_dir)
+    killed_run_socket(run_dir, path)
+    assert ctl_main(RUN_NAME, "pause", None, runs_dir) == 3
+    assert "is not running (status: interrupted)" in capsys.readouterr().err
+    assert not os.path.lexists(path)
 
 
 def test_a_live_socket_is_never_taken_over(fake_run: FakeRun) -> None:

@@ -23,7 +23,7 @@ from tuitrain.control.errors import (
     PermissionDenied,
     ProtocolMismatch,
 )
-from tuitrain.control.paths import SOCKET_NAME
+from tuitrain.control.paths import SOCKET_NAME, remove_if_stale
 from tuitrain.control.peer import peer_uid
 from tuitrain.engine.commands import Command
 from tuitrain.engine.events import CommandRejected, Event, event_from_dict
@@ -181,6 +181,8 @@ def connect_run(run_dir: Path, kind: str, *, timeout: float = CONNECT_TIMEOUT) -
         status = read_status(run_dir).get("status", "unknown")
         if status in LIVE:
             raise NotRunning(f"run {run_dir.name} is {status} but not answering: {exc}") from None
+        # A killed run cannot remove its socket: whoever finds it dead does.
+        remove_if_stale(path)
         raise NotRunning(f"run {run_dir.name} is not running (status: {status})") from None
 
 

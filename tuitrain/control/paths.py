@@ -115,6 +115,22 @@ def _clear_stale(path: Path) -> None:
     )
 
 
+def remove_if_stale(path: Path) -> bool:
+    """Remove a socket of ours that no process serves any more (its run was killed);
+    True when one was removed. Anything else at the path is left alone."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISSOCK(info.st_mode) or info.st_uid != os.getuid():
+        return False
+    try:
+        _clear_stale(path)
+    except ControlError:
+        return False  # in use after all, or not ours to judge
+    return not os.path.lexists(path)
+
+
 def candidates(run_dir: Path) -> list[Path]:
     """Socket paths to try for a run, in order."""
     inside = run_dir / SOCKET_NAME
