@@ -224,3 +224,14 @@ def test_dumped_yaml_quotes_strings_yaml_12_would_misread(tmp_path: Path) -> Non
     again = load_preset(str(write(tmp_path, "again.yaml", text)))
     assert again.preset == loaded.preset
     assert again.preset.description == "1e-4"
+
+
+def test_data_folders_are_stored_absolute_so_resume_works_from_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "imgs" / "cat").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    folder = load_preset("default", ("data.kind=imagefolder", "data.root=imgs")).preset.data
+    assert folder.root == tmp_path / "imgs"  # type: ignore[union-attr]
+    cifar = load_preset("cifar10-resnet18", ("data.download=true",)).preset.data
+    assert cifar.root == tmp_path / "data"  # type: ignore[union-attr]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,9 +15,11 @@ PositiveInt = Annotated[int, Field(gt=0)]
 
 
 def _expand_home(path: Path) -> Path:
-    """`~/data` expanded; an unknown `~user` is a validation error, not a crash."""
+    """`~/data` expanded and a relative path made absolute (against the folder tuitrain runs
+    in), so a run resumed from another folder, or by a cluster script, finds the same data;
+    an unknown `~user` is a validation error, not a crash."""
     try:
-        return path.expanduser()
+        return Path(os.path.abspath(path.expanduser()))
     except RuntimeError:
         raise ValueError(f"cannot expand {str(path).split('/')[0]}: no such home folder") from None
 
@@ -99,7 +102,7 @@ class ShapesData(DataCommon):
 
 
 class TorchvisionData(DataCommon):
-    root: Path = Path("data")
+    root: Annotated[Path, Field(validate_default=True)] = Path("data")
     """Folder holding the dataset (downloaded there when download is true)."""
     download: bool = False
     """Download the dataset into root when it is missing."""
