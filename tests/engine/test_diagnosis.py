@@ -14,8 +14,31 @@ def test_rising_validation_loss_with_falling_training_loss_is_overfitting() -> N
     doctor = CurveDoctor(Diagnose(overfit_patience=2), num_classes=10)
     messages = feed(doctor, [(1.0, 0.6, 1.0), (0.8, 0.7, 0.9), (0.6, 0.8, 1.0), (0.4, 0.9, 1.1)])
     assert messages[:3] == [None, None, None]
-    assert messages[3] is not None and messages[3].startswith("validation loss rose 2 times")
+    assert messages[3] is not None and messages[3].startswith(
+        "validation loss 1.1 is above its best 0.9 of 2 validations ago"
+    )
     assert doctor.verdict == "overfitting"
+
+
+def test_a_noisy_validation_curve_keeps_the_verdict_until_a_new_best() -> None:
+    doctor = CurveDoctor(Diagnose(overfit_patience=3), num_classes=10)
+    rows = [(1.0, 0.5, 1.0), (0.8, 0.6, 0.8), (0.7, 0.7, 0.9), (0.6, 0.8, 0.85)]
+    rows += [(0.5, 0.85, 1.0), (0.4, 0.9, 0.95), (0.3, 0.95, 1.1), (0.2, 0.97, 0.7)]
+    messages, verdicts = [], []
+    for t, a, v in rows:
+        metrics = EpochMetrics(train_loss=t, train_acc=a, val_loss=v, val_acc=a - 0.1)
+        messages.append(doctor.update(metrics))
+        verdicts.append(doctor.verdict)
+    # Never three rises in a row, yet the best (0.8) is 3 validations old at epoch 5; the
+    # dip at epoch 6 does not end the verdict, the new best at epoch 8 does.
+    assert [m is not None for m in messages] == [False] * 4 + [True] + [False] * 3
+    assert verdicts == ["ok"] * 4 + ["overfitting"] * 3 + ["ok"]
+
+
+def test_validation_loss_flat_at_its_best_is_not_overfitting() -> None:
+    doctor = CurveDoctor(Diagnose(overfit_patience=2), num_classes=10)
+    feed(doctor, [(1.0, 0.5, 0.8), (0.8, 0.6, 0.81), (0.6, 0.7, 0.805), (0.4, 0.8, 0.81)])
+    assert doctor.verdict == "ok"
 
 
 def test_a_warning_is_given_once_per_onset() -> None:

@@ -42,7 +42,7 @@ class Diagnose(Section):
     """Warnings about the shape of the learning curves."""
 
     overfit_patience: Annotated[int, Field(ge=1, le=1000)] = 3
-    """Warn when validation loss rose this many validations in a row while training loss fell."""
+    """Warn when validation loss stays above its best this many validations while training falls."""
     underfit_epochs: Annotated[int, Field(ge=1, le=1000)] = 3
     """Warn when, after this many epochs, training accuracy is still near chance."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 from tuitrain.config.train import Diagnose
@@ -16,13 +15,19 @@ class EpochMetrics:
     val_acc: float | None
 
 
+RISE = 1.02
+"""How far above its best validation loss must be (2%) before it counts as having turned up."""
+
+
 @dataclass
 class CurveDoctor:
     """Watches epoch metrics and names the regime: 'ok', 'overfitting' or 'underfitting'.
 
-    Overfitting: validation loss rose for `overfit_patience` validations in a row while the
-    training loss fell over the same stretch. Underfitting: after `underfit_epochs` epochs,
-    training accuracy is below twice chance and gained less than one point over that stretch.
+    Overfitting: the best validation loss is `overfit_patience` or more validations old, the
+    latest is above it, and training loss kept falling since: the curves have parted. Noise in
+    the validation curve does not end the verdict; only a new best validation loss does.
+    Underfitting: after `underfit_epochs` epochs, training accuracy is below twice chance and
+    gained less than one point over that stretch.
     """
 
     settings: Diagnose
@@ -47,16 +52,33 @@ class CurveDoctor:
             return "underfitting"
         return "ok"
 
+    def _validated(self) -> list[EpochMetrics]:
+        return [m for m in self.history if m.val_loss is not None]
+
+    def _best_validation(self) -> tuple[int, EpochMetrics] | None:
+        """(validations since the best validation loss, the epoch that had it)."""
+        validated = self._validated()
+        if not validated:
+            return None
+        at = min(range(len(validated)), key=lambda i: validated[i].val_loss or 0.0)
+        return len(validated) - 1 - at, validated[at]
+
     def _overfitting(self) -> bool:
-        k = self.settings.overfit_patience
-        validated = [m for m in self.history if m.val_loss is not None]
-        if len(validated) < k + 1:
+        found = self._best_validation()
+        if found is None:
             return False
-        window = validated[-(k + 1) :]
-        losses = [m.val_loss for m in window if m.val_loss is not None]
-        val_rising = all(b > a for a, b in itertools.pairwise(losses))
-        train_falling = window[-1].train_loss < window[0].train_loss
-        return val_rising and train_falling
+        age, best = found
+        if age == 0:
+            return False  # a new best: whatever it was, it is not overfitting now
+        if self.verdict == "overfitting":
+            return True
+        last = self.history[-1]
+        turned_up = (last.val_loss or 0.0) > (best.val_loss or 0.0) * RISE
+        return (
+            age >= self.settings.overfit_patience
+            and turned_up
+            and (last.train_loss < best.train_loss)
+        )
 
     def _underfitting(self) -> bool:
         k = self.settings.underfit_epochs
@@ -68,12 +90,15 @@ class CurveDoctor:
 
     def _explain(self, verdict: str) -> str:
         last = self.history[-1]
-        if verdict == "overfitting":
+        found = self._best_validation()
+        if verdict == "overfitting" and found is not None:
+            age, best = found
             gap = (last.train_acc - last.val_acc) if last.val_acc is not None else 0.0
             return (
-                f"validation loss rose {self.settings.overfit_patience} times in a "
-                f"row while training loss fell (train-val accuracy gap {gap:+.1%}); "
-                "more data or augmentation, weight decay, or stopping early would help"
+                f"validation loss {last.val_loss:.3g} is above its best {best.val_loss:.3g} "
+                f"of {age} validations ago while training loss fell to {last.train_loss:.3g} "
+                f"(train-val accuracy gap {gap:+.1%}); more data or augmentation, weight "
+                "decay, or stopping early would help"
             )
         return (
             f"training accuracy {last.train_acc:.1%} is near chance "
