@@ -127,6 +127,11 @@ def _lr(event: ev.LRChanged) -> str:
     )
 
 
+def _failed(event: ev.Failed) -> str:
+    where = f" at step {event.step}" if event.step is not None else " before training"
+    return f"FAILED ({event.error}){where}: {event.message}"
+
+
 def _resumed(event: ev.Resumed) -> str:
     return f"resumed at step {event.step} after {duration(event.paused_s)} ({event.source})"
 
@@ -153,5 +158,5 @@ _FORMATTERS: dict[type, Callable[[Any], str | None]] = {
     ev.RunResumed: _run_resumed,
     ev.Log: _log,
     ev.Finished: _finished,
-    ev.Failed: lambda e: f"FAILED ({e.error}) at step {e.step}: {e.message}",
+    ev.Failed: _failed,
 }
