@@ -6,12 +6,13 @@ there is deliberately no fallback to unsafe loading: a checkpoint that needs it 
 
 from __future__ import annotations
 
+import errno
 import pickle
 import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 
@@ -28,10 +29,70 @@ class CheckpointError(UserError):
     """A checkpoint that cannot be used: corrupt, truncated, foreign or unsafe."""
 
 
+class CheckpointWriteError(OSError):
+    """A checkpoint that could not be written (a full disk, a file size limit, an I/O error).
+    The file it was to replace, and the generation before it, are left as they were."""
+
+    def __init__(self, path: Path, reason: str, code: int | None = None) -> None:
+        super().__init__(code if code is not None else errno.EIO, reason, str(path))
+        self.path = path
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path}: {self.reason}"
+
+
 def save_checkpoint(
     state: dict[str, Any], path: Path, *, keep_previous: Path | None = None
 ) -> None:
-    atomic_write(path, lambda handle: torch.save(state, handle), keep_previous=keep_previous)
+    """Write `state` to `path` atomically. A failed write raises CheckpointWriteError (an
+    OSError) naming the path and the reason; the temporary file is removed and whatever was at
+    `path` (and `keep_previous`) stays untouched."""
+
+    def write(handle: BinaryIO) -> None:
+        watched = _WatchedWrites(handle)
+        try:
+            torch.save(state, watched)
+        except RuntimeError as exc:
+            # torch's zip writer reports a failed or short write as a RuntimeError ("unexpected
+            # pos ..."); the OSError that caused it, if any, was swallowed on the way.
+            cause = watched.error
+            if cause is not None:
+                raise CheckpointWriteError(path, _reason(cause), cause.errno) from exc
+            raise CheckpointWriteError(path, f"the write failed ({exc})") from exc
+
+    try:
+        atomic_write(path, write, keep_previous=keep_previous)
+    except CheckpointWriteError:
+        raise
+    except OSError as exc:  # flush, fsync, close or rename: the disk said no
+        raise CheckpointWriteError(path, _reason(exc), exc.errno) from exc
+
+
+class _WatchedWrites:
+    """The file torch.save writes to, remembering the first error a write raised."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self.error: OSError | None = None
+
+    def write(self, data: Any) -> int:
+        try:
+            return self._handle.write(data)
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._handle.flush()
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
