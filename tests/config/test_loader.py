@@ -169,6 +169,25 @@ def test_advice_is_placed_and_not_fatal(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("schedule", "key", "said"),
+    [
+        ("{kind: step, milestones: [4, 12]}", "schedule.milestones", "[12] at or after the last"),
+        ("{kind: step, step_epochs: 8}", "schedule.step_epochs", "is the whole run (8 epochs)"),
+        ("{kind: cyclic, cycle_epochs: 9}", "schedule.cycle_epochs", "is longer than the run"),
+    ],
+)
+def test_schedule_changes_after_the_last_epoch_are_pointed_out(
+    tmp_path: Path, schedule: str, key: str, said: str
+) -> None:
+    path = write(tmp_path, "p.yaml", f"extends: default\nschedule: {schedule}\n")
+    [advice] = load_preset(str(path)).advice
+    field = key.split(".")[1] + ": "
+    column = len("schedule: ") + schedule.index(field) + len(field) + 1  # at the value
+    assert advice.startswith(f"{path}:2:{column}: warning: {key}: "), advice
+    assert said in advice
+
+
 def test_json_preset_with_positions(tmp_path: Path) -> None:
     path = write(tmp_path, "p.json", '{\n  "extends": "default",\n  "optim": {"lr": 0}\n}\n')
     assert (

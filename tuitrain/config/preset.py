@@ -13,10 +13,12 @@ from tuitrain.config.data import Data, ShapesData, has_validation
 from tuitrain.config.model import CnnModel, Model
 from tuitrain.config.optim import (
     AdamOptim,
+    CyclicSchedule,
     Optim,
     PlateauSchedule,
     Schedule,
     SgdOptim,
+    StepSchedule,
     WarmupCosineSchedule,
 )
 from tuitrain.config.train import Control, Train
@@ -77,7 +79,26 @@ class Preset(Section):
                     f"{self.optim.lr:g} is high for Adam; 3e-4 to 1e-3 is the usual range",
                 )
             )
+        notes.extend(self._schedule_advice())
         return notes
+
+    def _schedule_advice(self) -> list[Advice]:
+        """Schedule changes that fall after the last epoch never happen: likely a mistake,
+        but a run extended on resume (`--epochs`) may yet reach them."""
+        schedule, epochs = self.schedule, self.train.epochs
+        if isinstance(schedule, StepSchedule) and schedule.milestones is not None:
+            late = [m for m in schedule.milestones if m >= epochs]
+            if late:
+                where = ("schedule", "milestones")
+                text = f"{late} at or after the last epoch ({epochs}): the rate never drops there"
+                return [Advice(where, text)]
+        elif isinstance(schedule, StepSchedule) and schedule.step_epochs >= epochs:
+            text = f"{schedule.step_epochs} is the whole run ({epochs} epochs) or more: no step"
+            return [Advice(("schedule", "step_epochs"), text)]
+        elif isinstance(schedule, CyclicSchedule) and schedule.cycle_epochs > epochs:
+            text = f"{schedule.cycle_epochs:g} is longer than the run ({epochs} epochs): no restart"
+            return [Advice(("schedule", "cycle_epochs"), text)]
+        return []
 
 
 def _check_validation_needs(preset: Preset) -> None:
