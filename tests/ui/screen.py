@@ -10,7 +10,9 @@ from collections.abc import Callable
 from rich.color import Color
 from rich.console import Console
 from rich.segment import Segment
+from rich.style import Style
 from textual.app import App
+from textual.geometry import Region
 from textual.pilot import Pilot
 
 
@@ -49,6 +51,44 @@ def screen_colors(app: App) -> set[Color]:
         if segment.style is not None:
             colors.update(c for c in (segment.style.color, segment.style.bgcolor) if c)
     return colors
+
+
+Cell = tuple[str, Style]
+
+
+def screen_cells(app: App) -> list[list[Cell]]:
+    """The screen as rows of (character, style) cells, for checking colours by position."""
+    rows: list[list[Cell]] = []
+    for line in Segment.split_lines(screen_segments(app)):
+        row: list[Cell] = []
+        for segment in line:
+            if segment.control:
+                continue
+            style = segment.style or Style()
+            row.extend((char, style) for char in segment.text)
+        rows.append(row)
+    return rows
+
+
+def region_cells(app: App, region: Region) -> list[list[Cell]]:
+    """The cells inside `region` (a widget's `content_region`, say)."""
+    rows = screen_cells(app)[region.y : region.bottom]
+    return [row[region.x : region.right] for row in rows]
+
+
+def _default(color: Color | None) -> bool:
+    return color is None or color.is_default
+
+
+def legible(style: Style) -> bool:
+    """Whether text in `style` stands out from its background. The terminal's own default
+    foreground on its default background does; any other colour on itself does not."""
+    fg, bg = style.color, style.bgcolor
+    if _default(fg) and _default(bg):
+        return True
+    if _default(fg) or _default(bg):
+        return True  # a set colour on the terminal's own: no way to tell, assume apart
+    return fg != bg and fg.get_truecolor() != bg.get_truecolor()
 
 
 async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:

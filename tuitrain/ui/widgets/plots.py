@@ -25,13 +25,23 @@ MIN_WIDTH, MIN_HEIGHT = 20, 6
 """Below this a plot says so instead of drawing an unreadable frame."""
 STEP_DETAIL = (30, 6)
 """Room needed before the per-step curve is drawn under the epoch curves."""
-MARKER_COLOR = {"lr": "magenta", "pause": "yellow", "checkpoint": "green", "nan": "red"}
+# Colours are plotext's names for the 16 terminal colours (its "orange" is the terminal's
+# yellow; a name plotext does not know, such as "yellow", silently becomes the next colour of
+# its default sequence). Textual renders these ANSI colours the way it renders the same colours
+# anywhere else on screen, so the legends name them by their Textual ANSI names (ANSI_NAME).
+STEP_COLOR, TRAIN_COLOR, VAL_COLOR = "gray", "cyan", "orange"
+ANSI_NAME = {"gray": "ansi_bright_black", "cyan": "ansi_cyan", "orange": "ansi_yellow"}
+MARKER_COLOR = {"lr": "magenta", "pause": "orange", "checkpoint": "green", "nan": "red"}
 MAX_MARKERS = 12
 
 
 class HistoryPlot(PlotextPlot):
     def __init__(self, history: RunHistory, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        # No colours of its own for the frame and ticks: they are drawn in the widget's own
+        # text colour on its background, legible in every Textual theme. (The "auto" theme
+        # draws them in the theme's surface and foreground, black on black under ansi-dark.)
+        self.theme = "clear"
         self.history = history
         self._drawn_at = float("-inf")
         self._drawn_milestones = -1
@@ -81,7 +91,10 @@ class CurvePlot(HistoryPlot):
     blocks for training epochs, bullets for validation), so they read under NO_COLOR too.
     """
 
-    LEGEND = "[dim]⣀ step[/] [cyan]▀ train[/] [yellow]• val[/]"
+    LEGEND = (
+        f"[{ANSI_NAME[STEP_COLOR]}]⣀ step[/] [{ANSI_NAME[TRAIN_COLOR]}]▀ train[/] "
+        f"[{ANSI_NAME[VAL_COLOR]}]• val[/]"
+    )
 
     def __init__(self, history: RunHistory, metric: str, *, id: str | None = None) -> None:
         super().__init__(history, id=id)
@@ -107,8 +120,8 @@ class CurvePlot(HistoryPlot):
         room = max(1, width - 8) * 2  # braille: two points per character cell
         if len(steps) and (detail or not len(train)):
             xs, ys = envelope(steps.columns(room, 0.0, hi))
-            plt.plot(xs, [y * self.scale for y in ys], marker="braille", color="gray")
-        for series, color, marker in ((train, "cyan", "hd"), (val, "yellow", "•")):
+            plt.plot(xs, [y * self.scale for y in ys], marker="braille", color=STEP_COLOR)
+        for series, color, marker in ((train, TRAIN_COLOR, "hd"), (val, VAL_COLOR, "•")):
             if len(series):
                 # One point per column: a redraw costs the same after a thousand epochs.
                 points = series.columns(room, 0.0, hi)

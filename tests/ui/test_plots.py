@@ -1,0 +1,48 @@
+"""The loss and accuracy plots: readable in every theme, and a legend that tells the truth."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.fakes import ScriptedLink, history_events
+from tests.ui.screen import legible, region_cells, screen_cells, settle, shows
+from tuitrain.config.train import Control
+from tuitrain.ui.app import MonitorApp
+
+FRAME = set("┌┐└┘─│┤├┬┴┼")
+TICK = set("0123456789.-+e%")
+
+
+def make_app() -> MonitorApp:
+    return MonitorApp(ScriptedLink(history_events()), Control(refresh_hz=10), "test")
+
+
+@pytest.mark.parametrize(
+    ("term", "theme"), [("screen-16color", "ansi-dark"), ("xterm-256color", "textual-dark")]
+)
+async def test_frames_ticks_and_legend_read_in_every_theme(
+    monkeypatch: pytest.MonkeyPatch, term: str, theme: str
+) -> None:
+    monkeypatch.setenv("TERM", term)
+    monkeypatch.delenv("COLORTERM", raising=False)
+    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await shows(pilot, "RUNNING", "• val")
+        await settle(pilot)
+        assert app.theme == theme
+        for plot_id in ("#loss-plot", "#acc-plot"):
+            plot = app.query_one(plot_id)
+            cells = [cell for row in region_cells(app, plot.content_region) for cell in row]
+            frame = [style for char, style in cells if char in FRAME | TICK]
+            assert len(frame) > 40, "no frame drawn"
+            unreadable = [style for style in frame if not legible(style)]
+            assert not unreadable, f"{plot_id}: {unreadable[0]}"
+
+            points = {style.color for char, style in cells if char == "•"}
+            assert len(points) == 1, points
+            region = plot.region
+            title_row = screen_cells(app)[region.y][region.x : region.right]
+            title = "".join(char for char, _ in title_row)
+            legend = title_row[title.index("• val")][1].color
+            assert points == {legend}, f"{plot_id}: legend {legend}, points {points}"
