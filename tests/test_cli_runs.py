@@ -6,6 +6,7 @@ import builtins
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,37 @@ def test_an_unknown_run_is_a_clear_error(
 ) -> None:
     assert main(["export", "nope", "--runs-dir", str(tmp_path)]) == 2
     assert "no run named 'nope'" in capsys.readouterr().err
+
+
+def test_resume_from_a_tagged_checkpoint_without_contents_is_a_clear_error(
+    finished: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    run = tmp_path / finished.name
+    shutil.copytree(finished, run)
+    for checkpoint in (run / "checkpoints").iterdir():
+        checkpoint.unlink()
+    torch.save({"format": "tuitrain-checkpoint"}, run / "checkpoints" / "last.pt")
+    capsys.readouterr()
+    assert main(["resume", str(run), "--headless"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "KeyError" not in err
+    assert "nothing to resume from" in err and "last.pt is unreadable" in err
+    assert "no progress record" in err
+
+
+def test_resume_says_why_it_passed_over_the_newest_checkpoint(
+    finished: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    run = tmp_path / finished.name
+    shutil.copytree(finished, run)
+    torch.save({"format": "tuitrain-checkpoint"}, run / "checkpoints" / "last.pt")
+    capsys.readouterr()
+    # The fallback has every epoch trained: the run has nothing left to do, and says so.
+    assert main(["resume", str(run), "--headless"]) == 2
+    err = capsys.readouterr().err
+    assert "warning: skipped a newer checkpoint" in err and "no progress record" in err
+    assert "already trained all" in err

@@ -67,6 +67,8 @@ def resume_run(run_path: Path, options: LaunchOptions, *, epochs: int | None = N
         )
     run.remove_temporary_files()
     latest = load_latest(run.checkpoints)
+    for reason in latest.skipped:  # first: it may be why what follows looks wrong
+        print(f"tuitrain: warning: skipped a newer checkpoint: {reason}", file=sys.stderr)
     state = latest.state
     if epochs is not None:
         state["preset"] = {
@@ -75,8 +77,6 @@ def resume_run(run_path: Path, options: LaunchOptions, *, epochs: int | None = N
         }
     preset = _preset_from(state, latest.path)
     _check_work_left(preset, state, run_path)
-    for reason in latest.skipped:
-        print(f"tuitrain: warning: skipped a newer checkpoint: {reason}", file=sys.stderr)
     trainer = Trainer(
         preset,
         name=str(state.get("preset_name", "preset")),

@@ -31,7 +31,13 @@ from tuitrain.runs.checkpoint import save_checkpoint
 
 folder = Path(sys.argv[1])
 def state(step, size):
-    return {"format": FORMAT, "progress": {"step": step}, "weights": torch.ones(size)}
+    parts = ("optimizer", "lr", "rng", "stats", "meter", "doctor", "best", "preset")
+    return {
+        "format": FORMAT,
+        "progress": {"epoch": 0, "batch": step, "step": step},
+        "model": {"weights": torch.ones(size)},
+        **{part: {} for part in parts},
+    }
 last, previous = folder / "last.pt", folder / "previous.pt"
 save_checkpoint(state(1, 100), last, keep_previous=previous)
 try:

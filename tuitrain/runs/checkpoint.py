@@ -10,13 +10,13 @@ import errno
 import pickle
 import warnings
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import torch
 
-from tuitrain.engine.state import FORMAT
+from tuitrain.engine.state import FORMAT, Progress
 from tuitrain.errors import UserError
 from tuitrain.runs.atomic import atomic_write
 
@@ -108,7 +108,45 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path} is unreadable (truncated or corrupt): {exc}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a tuitrain checkpoint")
+    problem = _missing_contents(state)
+    if problem:
+        raise CheckpointError(f"{path} is unreadable (incomplete or corrupt): {problem}")
     return state
+
+
+_PARTS = ("model", "optimizer", "lr", "rng", "stats", "meter", "doctor", "best", "preset")
+"""What resuming reads from a checkpoint, each a dict (see engine.state and Safety._capture)."""
+
+_OPTIONAL_PARTS = ("scaler", "stopper")
+"""Parts that are None when the run has no such thing."""
+
+_PROGRESS_COUNTS = ("epoch", "batch", "step")
+
+
+def _missing_contents(state: dict[str, Any]) -> str:
+    """What is missing or of the wrong kind in a checkpoint's contents; empty when nothing is."""
+    progress = state.get("progress")
+    if not isinstance(progress, dict):
+        return "no progress record" if progress is None else "its progress is not a record"
+    for name in _PROGRESS_COUNTS:
+        value = progress.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return f"progress.{name} is {'missing' if value is None else repr(value)}"
+    unknown = sorted(set(progress) - {field.name for field in fields(Progress)})
+    if unknown:
+        return f"progress has unknown fields: {', '.join(map(str, unknown))}"
+    missing = [name for name in _PARTS if name not in state]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    wrong = [name for name in _PARTS if not isinstance(state[name], dict)]
+    wrong += [
+        name
+        for name in _OPTIONAL_PARTS
+        if state.get(name) is not None and not isinstance(state[name], dict)
+    ]
+    if wrong:
+        return f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not a record"
+    return ""
 
 
 def _refusal(path: Path, message: str) -> CheckpointError:
