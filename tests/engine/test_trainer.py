@@ -83,6 +83,10 @@ def test_a_paused_run_waits_without_stepping(tiny_preset) -> None:
     assert not trainer.join(timeout=0.5)
     paused = of(seen, ev.Paused)
     assert paused and paused[0].step == 0 and not of(seen, ev.StepProgress)
+    # A paused run holds no CPU: the loop sleeps on its command queue, it does not poll.
+    cpu_before = time.process_time()
+    time.sleep(1.0)
+    assert time.process_time() - cpu_before < 0.05
     trainer.submit(cmd.Resume())
     assert trainer.join(timeout=60)
     assert isinstance(trainer.result, ev.Finished)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -57,7 +58,7 @@ class Reporting(TrainerCore):
                 lr=self._lr,
                 images_per_s=images / seconds if seconds > 0 else 0.0,
                 elapsed_s=now,
-                eta_epoch_s=self._clock.eta(batches - progress.batch, self._vals_left(True)),
+                eta_epoch_s=self._eta(batches - progress.batch, self._vals_left(True)),
                 eta_run_s=self._eta_run(),
                 memory_mb=parts.runtime.memory_mb(),
             )
@@ -77,7 +78,24 @@ class Reporting(TrainerCore):
     def _eta_run(self) -> float | None:
         progress, batches = self._progress, self._require_parts().data.train.batches_per_epoch
         steps_left = (self.preset.train.epochs - progress.epoch) * batches - progress.batch
-        return self._clock.eta(steps_left, self._vals_left(False))
+        return self._eta(steps_left, self._vals_left(False))
+
+    def _eta(self, steps_left: int, epoch_end_validations: int) -> float | None:
+        every = self.preset.train.val_every_steps
+        parts = self._require_parts()
+        within = 0
+        if every and parts.data.val is not None:
+            batches = parts.data.train.batches_per_epoch
+            within = mid_epoch_validations(self._progress.step, steps_left, every, batches)
+        return self._clock.eta(steps_left, epoch_end_validations + within)
+
+
+def mid_epoch_validations(step: int, steps_left: int, every: int, batches: int) -> int:
+    """How many `val_every_steps` validations the next steps_left steps after `step` hold:
+    the multiples of `every` among them, less those that fall on an epoch's end (where the
+    epoch's own validation runs instead)."""
+    end, both = step + steps_left, math.lcm(every, batches)
+    return (end // every - step // every) - (end // both - step // both)
 
 
 def _ratio(total: float, count: int) -> float:
