@@ -15,8 +15,8 @@ class EpochMetrics:
     val_acc: float | None
 
 
-RISE = 1.02
-"""How far above its best validation loss must be (2%) before it counts as having turned up."""
+RISE = 1.05
+"""How far above its best validation loss must be (5%) before it counts as having turned up."""
 
 
 @dataclass
