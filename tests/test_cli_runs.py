@@ -126,3 +126,40 @@ def test_resume_says_why_it_passed_over_the_newest_checkpoint(
     err = capsys.readouterr().err
     assert "warning: skipped a newer checkpoint" in err and "no progress record" in err
     assert "already trained all" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "out", "problem"),
+    [
+        ([], "missing/metrics.csv", "no such directory: {tmp}/missing"),
+        ([], ".", "is a directory; --out takes a file for csv"),
+        ([], "a-file/metrics.csv", "{tmp}/a-file is not a directory"),
+        (
+            ["--format", "tensorboard"],
+            "a-file",
+            "exists and is not a directory; --format tensorboard writes a directory",
+        ),
+        (
+            ["--format", "tensorboard"],
+            "a-file/tb",
+            "cannot create the directory: Not a directory",
+        ),
+    ],
+)
+def test_export_to_a_path_it_cannot_write_is_a_one_line_error(
+    finished: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    out: str,
+    problem: str,
+) -> None:
+    (tmp_path / "a-file").write_text("keep me\n")
+    target = tmp_path / out if out != "." else tmp_path
+    capsys.readouterr()
+    assert main(["export", str(finished), *argv, "--out", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"tuitrain export: {target}: {problem.format(tmp=tmp_path)}\n"
+    assert captured.out == ""
+    assert (tmp_path / "a-file").read_text() == "keep me\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]

@@ -151,16 +151,55 @@ def export(args: argparse.Namespace) -> int:
     events = run_events(run_dir)
     if args.format == "tensorboard":
         out = args.out or run_dir / "tensorboard"
+        problem = _tensorboard_dir_problem(out)
+        if problem:
+            return _bad_out(out, problem)
         count = write_tensorboard(events, out)
         print(f"wrote {count} scalars to {out}  (view: tensorboard --logdir {out})")
         return 0
     if args.out is None:
         write_csv(events, sys.stdout, steps=args.steps)
         return 0
-    with open(args.out, "w", encoding="utf-8", newline="") as handle:
-        rows = write_csv(events, handle, steps=args.steps)
+    problem = _csv_file_problem(args.out)
+    if problem:
+        return _bad_out(args.out, problem)
+    try:
+        with open(args.out, "w", encoding="utf-8", newline="") as handle:
+            rows = write_csv(events, handle, steps=args.steps)
+    except OSError as exc:
+        return _bad_out(args.out, exc.strerror or str(exc))
     print(f"wrote {rows} rows to {args.out}", file=sys.stderr)
     return 0
+
+
+def _bad_out(path: Path, problem: str) -> int:
+    """`tuitrain export: PATH: what is wrong`, and the exit code of a user's error."""
+    from tuitrain.errors import UserError
+
+    print(f"tuitrain export: {path}: {problem}", file=sys.stderr)
+    return UserError.exit_code
+
+
+def _csv_file_problem(out: Path) -> str:
+    if out.is_dir():
+        return "is a directory; --out takes a file for csv"
+    folder = out.parent
+    if not folder.exists():
+        return f"no such directory: {folder}"
+    if not folder.is_dir():
+        return f"{folder} is not a directory"
+    return ""
+
+
+def _tensorboard_dir_problem(out: Path) -> str:
+    """Why `out` cannot hold TensorBoard event files; creates it (and its parents) if need be."""
+    if out.exists() and not out.is_dir():
+        return "exists and is not a directory; --format tensorboard writes a directory"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create the directory: {exc.strerror or exc}"
+    return ""
 
 
 RUN_COMMANDS = [
