@@ -85,7 +85,7 @@ def resume_run(run_path: Path, options: LaunchOptions, *, epochs: int | None = N
         checkpoints=run,
         resume=ResumePoint(path=str(latest.path), state=state),
     )
-    return _execute(trainer, run, options)
+    return _execute(trainer, run, options, covered_epochs=int(state["progress"]["epoch"]))
 
 
 def _check_work_left(preset: Preset, state: dict[str, Any], run_path: Path) -> None:
@@ -112,8 +112,20 @@ def _preset_from(state: dict[str, Any], path: Path) -> Preset:
         raise UserError(f"the preset saved in {path} does not validate: {problems}") from None
 
 
-def _execute(trainer: Trainer, run: RunDirectory, options: LaunchOptions) -> int:
-    log = RunLog(run, preset_name=trainer.name, epochs=trainer.preset.train.epochs)
+def _execute(
+    trainer: Trainer,
+    run: RunDirectory,
+    options: LaunchOptions,
+    *,
+    covered_epochs: int | None = None,
+) -> int:
+    """`covered_epochs`: on resume, the epochs the checkpoint holds (see RunLog)."""
+    log = RunLog(
+        run,
+        preset_name=trainer.name,
+        epochs=trainer.preset.train.epochs,
+        covered_epochs=covered_epochs,
+    )
     trainer.subscribe(log)  # first, so the log holds every event a consumer has seen
     control = _open_control(trainer, run, log)
     try:

@@ -8,6 +8,8 @@ The seed is in every failure message; TUITRAIN_E2E_SEED=<seed> replays the same 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import random
@@ -155,6 +157,52 @@ def test_kill_9_at_random_moments_leaves_a_run_that_reads_and_resumes(
     assert list((run / "checkpoints").glob(".*.tmp")) == []  # resume swept half-written ones
     assert final_files_intact(run) == []
     assert listed_state(runs_dir, run) == "stopped"
+    epochs = metrics_epochs(run)
+    assert epochs == list(range(1, len(epochs) + 1)), f"seed {seed}: {epochs}"
+
+
+def metrics_epochs(run: Path) -> list[int]:
+    """The epoch of each row of metrics.csv, in file order."""
+    with (run / "metrics.csv").open(newline="") as handle:
+        return [int(row["epoch"]) for row in csv.DictReader(handle)]
+
+
+def test_kill_9_while_checkpointing_an_epoch_leaves_one_metrics_row_per_epoch_after_resume(
+    warm: WarmLauncher, runs_dir: Path, processes: list[WarmProcess]
+) -> None:
+    # Each epoch's row goes to metrics.csv before its checkpoint is written: a kill during
+    # that write leaves a row for an epoch the checkpoint does not hold, which the resumed
+    # run trains (and records) again.
+    chain = Chain(warm, runs_dir, processes)
+    process = chain.launch(run_argv(runs_dir, epochs=8, data__size=100))
+    run = the_run_dir(runs_dir)
+    last_pt = run / "checkpoints"
+
+    def writing_a_later_epoch() -> bool:
+        return (
+            (run / "metrics.csv").exists()
+            and len(metrics_epochs(run)) >= 2
+            and any(last_pt.glob(".last.pt.*.tmp"))
+        )
+
+    wait_until(writing_a_later_epoch, 60.0, "an epoch checkpoint", process.output, every=0.001)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(30) == -signal.SIGKILL
+    covered = int(load_latest(run / "checkpoints").state["progress"]["epoch"])
+    assert covered < max(metrics_epochs(run)), "the kill landed after the checkpoint"
+
+    resumed = chain.resume(run)
+    assert resumed.wait(120) == 0, resumed.output()
+    assert metrics_epochs(run) == list(range(1, 9))
+    exported = tuitrain("export", run.name, "--runs-dir", str(runs_dir))
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert [int(row["epoch"]) for row in rows] == list(range(1, 9))
+    with (run / "metrics.csv").open(newline="") as handle:
+        assert [row["val_acc"] for row in csv.DictReader(handle)] == [r["val_acc"] for r in rows]
+    steps = tuitrain("export", run.name, "--steps", "--runs-dir", str(runs_dir))
+    numbers = [int(row["step"]) for row in csv.DictReader(io.StringIO(steps.stdout))]
+    assert numbers == sorted(set(numbers))
 
 
 @pytest.fixture(scope="module")

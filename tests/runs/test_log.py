@@ -34,3 +34,44 @@ def test_status_follows_the_run(tmp_path: Path) -> None:
     assert status["status"] == "failed" and status["error"] == "loss is nan"
     assert log.offset == run.events_path.stat().st_size
     log.close()
+
+
+HEADER = "epoch,step,train_loss\n"
+
+
+def metrics_rows(run: RunDirectory) -> list[list[str]]:
+    return list(csv.reader(run.metrics_path.open()))
+
+
+def test_a_resume_cuts_metrics_back_to_the_epochs_its_checkpoint_holds(tmp_path: Path) -> None:
+    # Epoch 2's row was written, then the process was killed writing epoch 2's checkpoint; an
+    # earlier resume had already written epoch 1 twice; the row of epoch 3 is torn.
+    run = RunDirectory.create(tmp_path, "resumed")
+    run.metrics_path.write_text(HEADER + "1,4,2.5\n1,4,2.4\n2,8,2.2\n3,1")
+    log = RunLog(run, preset_name="p", epochs=3, covered_epochs=1)
+    assert metrics_rows(run) == [["epoch", "step", "train_loss"], ["1", "4", "2.4"]]
+    assert list(run.path.glob(".*.tmp")) == []
+    log(epoch_ended(2, 8))
+    log(epoch_ended(3, 12))
+    log.close()
+    assert [row[:2] for row in metrics_rows(run)[1:]] == [["1", "4"], ["2", "8"], ["3", "12"]]
+
+
+def test_a_resume_keeps_the_rows_its_checkpoint_holds_as_they_are(tmp_path: Path) -> None:
+    run = RunDirectory.create(tmp_path, "intact")
+    text = HEADER + "1,4,2.5\n2,8,2.2\n"
+    run.metrics_path.write_text(text)
+    before = run.metrics_path.stat().st_ino
+    RunLog(run, preset_name="p", epochs=3, covered_epochs=2).close()
+    assert run.metrics_path.read_text() == text and run.metrics_path.stat().st_ino == before
+    RunLog(run, preset_name="p", epochs=3).close()  # a new run's log cuts nothing
+    assert run.metrics_path.read_text() == text
+
+
+def epoch_ended(epoch: int, step: int) -> ev.EpochEnded:
+    return ev.EpochEnded(
+        epoch=epoch, epochs=3, step=step, train_loss=2.0, train_acc=0.1, val_loss=None,
+        val_acc=None, lr=0.1, epoch_s=1.0, images_per_s=10.0, elapsed_s=float(epoch),
+        eta_run_s=None, best_metric="val_acc", best_value=None, is_best=False, fit="ok",
+        train_val_gap=None,
+    )  # fmt: skip

@@ -34,3 +34,36 @@ def test_reading_up_to_an_offset(tmp_path: Path) -> None:
 
 def test_a_missing_file_reads_as_empty(tmp_path: Path) -> None:
     assert read_events(tmp_path / "none.jsonl") == ([], 0)
+
+
+def test_current_history_drops_what_a_resume_redid() -> None:
+    from tests.runs.test_log import epoch_ended
+    from tuitrain.engine.events import RunResumed, StepProgress
+    from tuitrain.runs.reader import current_history
+
+    def step(n: int, epoch: int) -> StepProgress:
+        return StepProgress(
+            step=n, epoch=epoch, batch=n - 4 * (epoch - 1), batches=4, loss=1.0, acc=0.5,
+            lr=0.1, images_per_s=1.0, elapsed_s=1.0, eta_epoch_s=None, eta_run_s=None,
+        )  # fmt: skip
+
+    def resumed(at: int) -> RunResumed:
+        return RunResumed(checkpoint="last.pt", step=at, epoch=at // 4, exact=True)
+
+    # Killed while checkpointing epoch 2 (its row written); resumed from epoch 1's checkpoint.
+    events = [step(2, 1), step(4, 1), epoch_ended(1, 4), step(6, 2), step(8, 2)]
+    events += [epoch_ended(2, 8), resumed(4), step(6, 2), step(8, 2), epoch_ended(2, 8)]
+    events += [step(12, 3), epoch_ended(3, 12), epoch_ended(3, 12)]  # a duplicate, kept once
+    history = current_history(events)
+    assert [(type(e).__name__, e.step) for e in history] == [
+        ("StepProgress", 2),
+        ("StepProgress", 4),
+        ("EpochEnded", 4),
+        ("RunResumed", 4),
+        ("StepProgress", 6),
+        ("StepProgress", 8),
+        ("EpochEnded", 8),
+        ("StepProgress", 12),
+        ("EpochEnded", 12),
+    ]
+    assert history[6] is events[9] and history[8] is events[12]  # the last of each epoch

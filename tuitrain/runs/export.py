@@ -10,17 +10,19 @@ from typing import TextIO
 from tuitrain.engine import events as ev
 from tuitrain.errors import UserError
 from tuitrain.runs.log import METRIC_COLUMNS
-from tuitrain.runs.reader import read_events
+from tuitrain.runs.reader import current_history, read_events
 from tuitrain.runs.rundir import EVENTS
 
 STEP_COLUMNS = ("step", "epoch", "batch", "loss", "acc", "lr", "images_per_s", "elapsed_s")
 
 
 def run_events(run_dir: Path) -> list[ev.Event]:
+    """The run's events as its history stands: what a resume redid is there once, as redone
+    (one epoch row per epoch, even where a process was killed before checkpointing)."""
     path = run_dir / EVENTS
     if not path.is_file():
         raise UserError(f"{run_dir} has no {EVENTS}; is it a tuitrain run directory?")
-    return read_events(path)[0]
+    return current_history(read_events(path)[0])
 
 
 def write_csv(events: Iterable[ev.Event], out: TextIO, *, steps: bool = False) -> int:

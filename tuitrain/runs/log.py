@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tuitrain.engine import events as ev
+from tuitrain.runs.atomic import atomic_write_text
 from tuitrain.runs.rundir import RunDirectory
 from tuitrain.runs.status import this_process, write_status
 
@@ -33,11 +34,23 @@ _FINAL = {"completed", "early_stopped", "stopped", "interrupted"}
 class RunLog:
     """events.jsonl (one line per event, flushed at once), metrics.csv and status.json."""
 
-    def __init__(self, run: RunDirectory, *, preset_name: str, epochs: int) -> None:
+    def __init__(
+        self,
+        run: RunDirectory,
+        *,
+        preset_name: str,
+        epochs: int,
+        covered_epochs: int | None = None,
+    ) -> None:
+        """`covered_epochs`, when resuming: the epochs the checkpoint holds. Rows of later
+        epochs in metrics.csv were written by the process that stopped before checkpointing
+        them; the resumed run trains those epochs again and writes their rows anew."""
         self.run = run
         self._lock = threading.Lock()
         _cut_torn_line(run.events_path)
         _cut_torn_line(run.metrics_path)
+        if covered_epochs is not None:
+            _keep_epochs_up_to(run.metrics_path, covered_epochs)
         self._events = open(run.events_path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
         self._offset = self._events.tell()
         new_metrics = not run.metrics_path.exists()
@@ -119,6 +132,33 @@ def _cut_torn_line(path: Path) -> None:
             handle.truncate(tail + newline + 1)
     except FileNotFoundError:
         pass
+
+
+def _keep_epochs_up_to(path: Path, covered: int) -> None:
+    """Cut metrics.csv back to the rows of epochs 1..`covered`, one row per epoch (the last
+    written of any duplicates), in epoch order. Replaced atomically, and only when it changes."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or "epoch" not in rows[0]:
+        return  # not a metrics file this version wrote: leave it alone
+    header, column = rows[0], rows[0].index("epoch")
+    kept: dict[int, list[str]] = {}
+    for row in rows[1:]:
+        try:
+            epoch = int(row[column])
+        except (IndexError, ValueError):
+            continue
+        if epoch <= covered:
+            kept[epoch] = row
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(kept[epoch] for epoch in sorted(kept))
+    if buffer.getvalue() != text:
+        atomic_write_text(path, buffer.getvalue())
 
 
 def _status_changes(event: ev.Event) -> dict[str, Any]:

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
-from tuitrain.engine.events import Event, event_from_dict
+from tuitrain.engine.events import (
+    EpochEnded,
+    Event,
+    RunResumed,
+    StepProgress,
+    Validated,
+    event_from_dict,
+)
 
 
 def read_events(path: Path, start: int = 0, end: int | None = None) -> tuple[list[Event], int]:
@@ -30,3 +38,22 @@ def read_events(path: Path, start: int = 0, end: int | None = None) -> tuple[lis
         except (ValueError, TypeError):
             continue
     return events, start + complete
+
+
+_PROGRESS = (StepProgress, Validated, EpochEnded)
+
+
+def current_history(events: Iterable[Event]) -> list[Event]:
+    """The run's history as it stands after any resumes.
+
+    A resume goes back to its checkpoint's step: the progress, validation and epoch records a
+    stopped or killed process wrote past that step belong to training that was redone, and are
+    dropped. Of several records of one epoch that remain, only the last is kept.
+    """
+    history: list[Event] = []
+    for event in events:
+        if isinstance(event, RunResumed):
+            history = [e for e in history if not (isinstance(e, _PROGRESS) and e.step > event.step)]
+        history.append(event)
+    last_of_epoch = {e.epoch: e for e in history if isinstance(e, EpochEnded)}
+    return [e for e in history if not isinstance(e, EpochEnded) or last_of_epoch[e.epoch] is e]
