@@ -127,6 +127,11 @@ def _lr(event: ev.LRChanged) -> str:
     )
 
 
+def describe_end(result: ev.Finished | ev.Failed) -> str:
+    """The line that sums up how a run ended, as the headless log's last line says it."""
+    return _finished(result) if isinstance(result, ev.Finished) else _failed(result)
+
+
 def _failed(event: ev.Failed) -> str:
     where = f" at step {event.step}" if event.step is not None else " before training"
     return f"FAILED ({event.error}){where}: {event.message}"

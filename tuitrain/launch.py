@@ -19,7 +19,7 @@ from tuitrain.engine import events as ev
 from tuitrain.engine.trainer import ResumePoint, Trainer
 from tuitrain.errors import UserError
 from tuitrain.exitcodes import for_result
-from tuitrain.headless import HeadlessPrinter
+from tuitrain.headless import HeadlessPrinter, describe_end
 from tuitrain.runs.checkpoint import load_latest
 from tuitrain.runs.log import RunLog
 from tuitrain.runs.rundir import CONSOLE_LOG, RunDirectory
@@ -200,9 +200,20 @@ def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) ->
             _wait(trainer)
         elif link.started:
             wait_for_run(trainer, asked=app.stop_sent or bridge.received is not None)
+            _say_how_it_ended(trainer.result, run)
     finally:
         bridge.restore()
     return for_result(trainer.result, bridge.exit_code)
+
+
+def _say_how_it_ended(result: ev.Finished | ev.Failed | None, run: RunDirectory) -> None:
+    """The monitor's screen is gone once it closes: leave the outcome in the shell."""
+    if result is None:
+        return
+    failed = isinstance(result, ev.Failed)
+    stream = sys.stderr if failed else sys.stdout
+    print(f"tuitrain: {describe_end(result)}", file=stream)
+    print(f"tuitrain: run directory {run.path}", file=stream)
 
 
 def _signal_bridge(trainer: Trainer, **options: Any) -> SignalBridge:

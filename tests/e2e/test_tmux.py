@@ -137,8 +137,11 @@ def test_the_monitor_in_tmux_pauses_lowers_the_lr_survives_resizes_and_quits_cle
     screen = tmux.shows(MARKER, timeout=60.0)
 
     assert f"{MARKER}0" in screen
-    left = [line for line in screen.split("\n") if line.strip()]
+    joined = tmux("capture-pane", "-p", "-J", "-t", tmux.session)  # long lines unwrapped
+    left = [line for line in joined.split("\n") if line.strip()]
     assert [line for line in left if not line.startswith((MARKER, "tuitrain: "))] == [], screen
+    assert any(line.startswith("tuitrain: finished: stopped") for line in left), screen
+    assert f"tuitrain: run directory {run}" in left, screen
     assert tmux.modes() == CLEAN_MODES
 
     events = read_events(run)
