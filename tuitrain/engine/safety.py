@@ -76,7 +76,7 @@ class Safety(TrainerCore):
         try:
             path = self._checkpoints.save(self._capture(), reason, best=best)
         except OSError as exc:
-            message = f"could not save the {reason} checkpoint ({exc}); the previous one is kept"
+            message = f"could not save the {reason} checkpoint ({exc}); any earlier one is kept"
             self._emit(ev.Warned(category="checkpoint", message=message, step=self._progress.step))
             if command is not None:
                 self._reject(command, message)
