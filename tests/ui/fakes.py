@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from tuitrain.config.preset import Preset
@@ -227,3 +229,25 @@ class ScriptedLink:
                 cmd_id=command.id,
             )
         return None
+
+
+def diverging_events(epochs_done: int = 3, top: float = 1.4e19) -> list[ev.Event]:
+    """A run whose loss climbs from 2.3 to `top` over `epochs_done` epochs (a learning rate
+    far too high), then some steps into the next epoch."""
+    events = history_events(epochs_done)
+    last = max(e.step for e in events if isinstance(e, ev.StepProgress))
+    growth = math.log(top / 2.3) / last
+
+    def loss(at_step: int) -> float:
+        return 2.3 * math.exp(growth * at_step)
+
+    out: list[ev.Event] = []
+    for event in events:
+        if isinstance(event, ev.StepProgress):
+            event = replace(event, loss=loss(event.step))
+        elif isinstance(event, ev.EpochEnded):
+            event = replace(event, train_loss=loss(event.step), val_loss=2 * loss(event.step))
+        elif isinstance(event, ev.Validated):
+            event = replace(event, val_loss=2 * loss(event.step))
+        out.append(event)
+    return out

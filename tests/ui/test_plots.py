@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.fakes import ScriptedLink, history_events
+from tests.ui.fakes import ScriptedLink, diverging_events, history_events
 from tests.ui.screen import legible, region_cells, screen_cells, settle, shows
 from tuitrain.config.train import Control
 from tuitrain.ui.app import MonitorApp
 
 FRAME = set("┌┐└┘─│┤├┬┴┼")
 TICK = set("0123456789.-+e%")
+CURVE = set("•▀▄▌▐▖▗▘▝▚▞▙▛▜▟█")
 
 
 def make_app() -> MonitorApp:
@@ -46,3 +47,21 @@ async def test_frames_ticks_and_legend_read_in_every_theme(
             title = "".join(char for char, _ in title_row)
             legend = title_row[title.index("• val")][1].color
             assert points == {legend}, f"{plot_id}: legend {legend}, points {points}"
+
+
+async def test_a_diverging_loss_keeps_short_ticks_and_room_for_the_curve() -> None:
+    app = MonitorApp(ScriptedLink(diverging_events(top=1.4e19)), Control(refresh_hz=10), "test")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await shows(pilot, "RUNNING", "• val")
+        await settle(pilot)
+        plot = app.query_one("#loss-plot")
+        lines = ["".join(char for char, _ in row) for row in region_cells(app, plot.content_region)]
+    framed = [line for line in lines if "┤" in line or "│" in line]
+    assert len(framed) >= 4, "\n".join(lines)
+    labels = [line[: line.index("┤")].strip() for line in framed if "┤" in line]
+    assert len(labels) >= 2, "\n".join(lines)
+    assert all(len(label) <= 7 for label in labels), labels
+    canvas = "".join(line[line.index(next(c for c in line if c in "┤│")) :] for line in framed)
+    drawn = [char for char in canvas if char in CURVE or "\u2800" < char <= "\u28ff"]
+    assert len(drawn) >= 30, "\n".join(lines)
+    assert min(line.find("┌") for line in lines if "┌" in line) <= 8, "\n".join(lines)

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable
 
+from plotext._utility import get_labels, get_lim, get_matrix_data, linspace
 from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
@@ -33,6 +34,12 @@ STEP_COLOR, TRAIN_COLOR, VAL_COLOR = "gray", "cyan", "orange"
 ANSI_NAME = {"gray": "ansi_bright_black", "cyan": "ansi_cyan", "orange": "ansi_yellow"}
 MARKER_COLOR = {"lr": "magenta", "pause": "orange", "checkpoint": "green", "nan": "red"}
 MAX_MARKERS = 12
+Y_TICKS = 7
+"""How many y ticks plotext spreads over a linear axis (as many as fit are labelled)."""
+TICK_WIDTH = 6
+"""The widest y tick label: a diverging loss (1e19) must not squeeze the plot."""
+LOG_DECADES = 3.0
+"""A loss plot whose data spans more powers of ten than this gets a log y axis."""
 
 
 class HistoryPlot(PlotextPlot):
@@ -118,19 +125,27 @@ class CurvePlot(HistoryPlot):
         hi = max(1.0, *((s.x_range() or (0.0, 0.0))[1] for s in (steps, train, val)))
         detail = width >= STEP_DETAIL[0] and height >= STEP_DETAIL[1]
         room = max(1, width - 8) * 2  # braille: two points per character cell
+        curves: list[tuple[list[float], list[float], str, str]] = []
         if len(steps) and (detail or not len(train)):
             xs, ys = envelope(steps.columns(room, 0.0, hi))
-            plt.plot(xs, [y * self.scale for y in ys], marker="braille", color=STEP_COLOR)
+            curves.append((xs, [y * self.scale for y in ys], "braille", STEP_COLOR))
         for series, color, marker in ((train, TRAIN_COLOR, "hd"), (val, VAL_COLOR, "•")):
             if len(series):
                 # One point per column: a redraw costs the same after a thousand epochs.
                 points = series.columns(room, 0.0, hi)
-                plt.plot(
-                    [c.x for c in points],
-                    [c.mean * self.scale for c in points],
-                    marker=marker,
-                    color=color,
+                curves.append(
+                    ([c.x for c in points], [c.mean * self.scale for c in points], marker, color)
                 )
+        ys = [y for _, curve, _, _ in curves for y in curve]
+        log = self.metric == "loss" and spans_decades(ys, LOG_DECADES)
+        for xs, curve, marker, color in curves:
+            plt.plot(
+                xs, [math.log10(y) for y in curve] if log else curve, marker=marker, color=color
+            )
+        if log:
+            log_ticks(plt, [math.log10(y) for y in ys], height)
+        else:
+            linear_ticks(plt, ys, height)
         self.markers(hi)
         epoch_ticks(plt, hi, width)
         return True
@@ -162,6 +177,75 @@ def epoch_ticks(plt: Plot, hi: float, width: int) -> None:
             break
     ticks = list(range(0, int(hi) + 1, spacing))
     plt.xticks(ticks, [str(t) for t in ticks])
+
+
+def spans_decades(values: list[float], decades: float) -> bool:
+    """Whether positive `values` range over more than `decades` powers of ten."""
+    low, high = min(values, default=0.0), max(values, default=0.0)
+    return low > 0 and math.log10(high / low) > decades
+
+
+def linear_ticks(plt: Plot, values: list[float], height: int) -> None:
+    """Plotext's own y ticks (evenly spread over the data) with labels that stay short.
+
+    Where ticks share a canvas row only the last is kept, the one plotext would have drawn
+    over the others: given explicit ticks it shuffles them, and the label on a shared row
+    would change from one run to the next.
+    """
+    low, high = get_lim(values)
+    ticks = linspace(low, high, Y_TICKS)
+    rows = get_matrix_data(ticks, [low, high], canvas_rows(height))
+    last = {row: i for i, row in enumerate(rows)}
+    kept = [ticks[i] for i in sorted(last.values())]
+    labels = tick_labels(ticks)
+    plt.yticks(kept, [labels[i] for i in sorted(last.values())])
+
+
+def canvas_rows(height: int) -> int:
+    """The rows plotext draws data on: the height less the frame and the x labels."""
+    return max(2, height - 3)
+
+
+def log_ticks(plt: Plot, logs: list[float], height: int) -> None:
+    """Ticks on whole decades of log10-scaled data, labelled with the values themselves (`0.01`,
+    `1`, `1e6`): every decade where there are rows for them, else every second, third...,
+    so that no two ticks share a row."""
+    low, high = min(logs), max(logs)
+    rows = canvas_rows(height)
+    every = max(1, math.ceil((high - low) / (rows - 1)))
+    decades = range(math.ceil(low), math.floor(high) + 1)
+    ticks = [d for d in decades if d % every == 0] or [math.ceil(low)]
+    plt.yticks([float(d) for d in ticks], [decade_label(d) for d in ticks])
+
+
+def decade_label(exponent: int) -> str:
+    return f"{10.0**exponent:g}" if -3 <= exponent <= 3 else f"1e{exponent}"
+
+
+def tick_labels(ticks: list[float], width: int = TICK_WIDTH) -> list[str]:
+    """At most `width` characters each: plotext's labels where they fit (as many decimals as
+    it takes to tell the ticks apart: `2.24`, `0.045`), else scientific (`1.4e19`)."""
+    labels = get_labels(ticks)
+    if all(len(label) <= width for label in labels):
+        return labels
+    # The most digits that fit; fewer only where they tell more ticks apart.
+    fitting = [
+        labels
+        for labels in ([scientific(t, digits) for t in ticks] for digits in (2, 1, 0))
+        if all(len(label) <= width for label in labels)
+    ]
+    shortest = [scientific(t, 0) for t in ticks]
+    return max(fitting, key=lambda labels: len(set(labels)), default=shortest)
+
+
+def scientific(value: float, digits: int) -> str:
+    """`1.4e19`, `-3e-7`: no plus sign, no leading zeros in the exponent, no trailing zeros."""
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{value:.{digits}e}".split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
 
 
 class LrPlot(HistoryPlot):
