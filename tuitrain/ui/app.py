@@ -21,7 +21,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from tuitrain.config.train import Control
 from tuitrain.engine import commands as cmd
@@ -36,6 +35,7 @@ from tuitrain.ui.screens import ConfirmQuit, HelpScreen
 from tuitrain.ui.widgets.bars import FailureBanner, NoticeLine, StatusBar
 from tuitrain.ui.widgets.base import HistoryView
 from tuitrain.ui.widgets.event_log import EventLog
+from tuitrain.ui.widgets.footer import KeyFooter
 from tuitrain.ui.widgets.learning_rate import LrPanel
 from tuitrain.ui.widgets.plots import CurvePlot, HistoryPlot
 from tuitrain.ui.widgets.progress import ProgressPanel
@@ -143,7 +143,7 @@ class MonitorApp(App[int]):
         with titled(Vertical(id="events-box"), "Events"):
             yield EventLog(h, id="events")
         yield NoticeLine(h, id="notice")
-        yield Footer(compact=True)
+        yield KeyFooter(self.KEYS)
 
     def on_mount(self) -> None:
         if self.sixteen_colours:

@@ -18,7 +18,9 @@ from textual.widgets import Static
 from tuitrain.ui.app import MonitorApp
 from tuitrain.ui.keys import MONITOR_KEYS, KeyAction, bindings
 
-DETACH = KeyAction("detach", "d", "detach", "close the monitor and leave the run training")
+DETACH = KeyAction(
+    "detach", "d", "detach", "close the monitor and leave the run training", essential=True
+)
 
 
 class StopOrDetach(ModalScreen[str | None]):

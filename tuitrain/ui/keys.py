@@ -1,7 +1,9 @@
 """The monitor's hotkeys: one table, the bindings built from it, and the user's remapping.
 
 Each row names an action (also its binding id and its name in keys.toml), its default key,
-its footer label and whether it steers the run (refused on a read-only link). A new mode
+its footer label and whether it steers the run (refused on a read-only link). The footer
+shows the keys in the table's order; where the labels do not all fit, the essential rows
+keep theirs longest. A new mode
 (attach's detach key, say) adds rows to the table and a matching `action_<name>` method.
 
 Remapping lives in `$XDG_CONFIG_HOME/tuitrain/keys.toml` (`~/.config/...` by default):
@@ -43,6 +45,8 @@ class KeyAction:
     help: str
     steers: bool = False
     show: bool = True
+    essential: bool = False
+    """Its footer label is the last to give way on a narrow terminal (help, quit, detach)."""
 
     def binding(self, key: str | None = None) -> Binding:
         return Binding(key or self.key, self.name, self.label, show=self.show, id=self.name)
@@ -54,8 +58,8 @@ MONITOR_KEYS: tuple[KeyAction, ...] = (
     KeyAction("raise_lr", "L", "LR↑", "raise the learning rate (÷ control.lr_factor)", True),
     KeyAction("checkpoint", "s", "save", "save a checkpoint now", steers=True),
     KeyAction("validate", "v", "validate", "run validation now", steers=True),
-    KeyAction("help", "question_mark", "help", "show this help"),
-    KeyAction("quit", "q", "quit", "quit (stops a run this monitor started)"),
+    KeyAction("help", "question_mark", "help", "show this help", essential=True),
+    KeyAction("quit", "q", "quit", "quit (stops a run this monitor started)", essential=True),
 )
 
 
