@@ -104,31 +104,44 @@ def test_log_and_markers_are_bounded() -> None:
 
 
 def test_a_million_step_reports_in_bounded_memory_and_constant_draw_cost() -> None:
-    h = RunHistory(capacity=2048)
-    h.ingest(started(epochs=1))
-    for event in _million_steps():
-        h.ingest(event)
+    h = fed(1_000_000)
     for series in (h.step_loss, h.step_acc, h.lr.series):
         assert series.total == 1_000_000
         assert len(series) <= 2048
     assert max(c.high for c in h.step_loss.columns(400)) == 1.0  # step 1's loss survives
-    start = time.perf_counter()
-    for _ in range(10):  # a redraw of loss, accuracy and LR plots at 200 columns
-        for series in (h.step_loss, h.step_acc, h.lr.series):
-            columns = series.columns(400)
-            assert len(columns) <= 400
-    assert (time.perf_counter() - start) / 10 < 0.1
     assert h.progress is not None and h.progress.step == 1_000_000
+    # A redraw costs what it costs once the buckets are full, however long the run: compared
+    # with a history of 2,048 steps (best of 5, so a busy machine slows both alike).
+    assert redraw_seconds(h) < 3 * redraw_seconds(fed(2048)) + 0.005
 
 
-def _million_steps() -> Iterator[ev.StepProgress]:
-    """A million step reports. One event is rewritten in place for each: a million dataclass
+def fed(steps: int) -> RunHistory:
+    h = RunHistory(capacity=2048)
+    h.ingest(started(epochs=1))
+    for event in _steps(steps):
+        h.ingest(event)
+    return h
+
+
+def redraw_seconds(h: RunHistory) -> float:
+    """What the loss, accuracy and LR plots ask of the history at 200 columns, best of 5."""
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for series in (h.step_loss, h.step_acc, h.lr.series):
+            assert len(series.columns(400)) <= 400
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _steps(steps: int) -> Iterator[ev.StepProgress]:
+    """Step reports. One event is rewritten in place for each: a million dataclass
     constructions would cost more than the history under test, and the history keeps no
     reference to a report beyond the latest."""
-    event = dataclasses.replace(step(1), batches=1_000_000, loss=1.0)
+    event = dataclasses.replace(step(1), batches=steps, loss=1.0)
     yield event
     event = dataclasses.replace(event, loss=0.5)
-    for n in range(2, 1_000_001):
+    for n in range(2, steps + 1):
         object.__setattr__(event, "step", n)
         object.__setattr__(event, "batch", n)
         yield event
