@@ -109,8 +109,10 @@ async def test_a_read_only_link_refuses_the_steering_keys() -> None:
     link = ScriptedLink(history_events(), can_control=False, owns_run=False, label="view runs/x")
     app = make_app(link)
     async with app.run_test(size=(80, 24)) as pilot:
-        text = await shows(pilot, "RUNNING")
+        text = await shows(pilot, "RUNNING", "q quit")
         assert text.startswith(" RUNNING  read-only")
+        footer = text.splitlines()[-1]
+        assert "q quit" in footer and "pause" not in footer and "LR" not in footer, footer
         for key in ("p", "l", "L", "s", "v"):
             await pilot.press(key)
             await shows(pilot, "read-only")

@@ -143,7 +143,9 @@ class MonitorApp(App[int]):
         with titled(Vertical(id="events-box"), "Events"):
             yield EventLog(h, id="events")
         yield NoticeLine(h, id="notice")
-        yield KeyFooter(self.KEYS)
+        # A viewer that can never steer the run does not offer the keys that would.
+        steering = {action.name for action in self.KEYS if action.steers}
+        yield KeyFooter(self.KEYS, hide=() if self.link.can_control else steering)
 
     def on_mount(self) -> None:
         if self.sixteen_colours:

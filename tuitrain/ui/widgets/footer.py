@@ -20,9 +20,17 @@ from tuitrain.ui.keys import KeyAction
 
 
 class KeyFooter(Footer):
-    def __init__(self, actions: Sequence[KeyAction], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        actions: Sequence[KeyAction],
+        *,
+        hide: Iterable[str] = (),
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id, compact=True, show_command_palette=False)
         self.actions = tuple(actions)
+        self.hide = frozenset(hide)
+        """Actions left out of the footer (their keys still work)."""
         self.labelled: frozenset[str] = frozenset()
         """The actions shown with their labels at the width last composed for."""
 
@@ -53,7 +61,7 @@ class KeyFooter(Footer):
         bindings not in the table (a focused widget's) follow in Textual's order."""
         first: dict[str, tuple[Binding, bool, str]] = {}
         for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
-            if binding.show:
+            if binding.show and binding.action not in self.hide:
                 first.setdefault(binding.action, (binding, enabled, tooltip))
         order = {action.name: i for i, action in enumerate(self.actions)}
         return sorted(first.values(), key=lambda shown: order.get(shown[0].action, len(order)))
