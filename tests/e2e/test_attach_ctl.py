@@ -107,6 +107,12 @@ def test_ctl_round_trip_against_a_real_run(
     }
     for args, answer in answers.items():
         result = ctl(run, runs_dir, *args)
+        if args == ("validate",) and result.returncode == 1:
+            # The pause landed between the batches of an epoch's own validation: that one
+            # finishes on resume, and another is refused at once rather than left waiting.
+            refusal = f"tuitrain ctl: {run.name} refused validate: paused in the middle of"
+            assert result.stderr.startswith(refusal), result.stderr
+            continue
         assert result.returncode == 0, (args, result.stderr)
         assert re.fullmatch(answer, result.stdout), (args, result.stdout)
 
@@ -126,8 +132,9 @@ def test_ctl_round_trip_against_a_real_run(
 
     events = read_events(run)
     answered = [e for e in events if e.get("source") == "ctl"]
+    validated = "rejected" if answered[4]["type"] == "rejected" else "validated"  # see above
     assert [e["type"] for e in answered] == [
-        "paused", "lr", "lr", "checkpoint", "validated", "resumed", "rejected", "finished",
+        "paused", "lr", "lr", "checkpoint", validated, "resumed", "rejected", "finished",
     ]  # fmt: skip
     assert [e["step"] for e in answered[:6]] == [step] * 6
     assert last_step(run) > step

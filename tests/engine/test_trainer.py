@@ -268,3 +268,30 @@ def test_validate_while_paused_runs_through(tiny_preset) -> None:
         time.sleep(0.02)
     trainer.submit(cmd.Resume())
     assert trainer.join(timeout=60) and isinstance(trainer.result, ev.Finished)
+
+
+def test_a_validate_request_while_held_mid_validation_is_answered_not_parked() -> None:
+    trainer = Trainer(tiny(data={"eval_batch_size": 2}, train={"report": {"steps": 1}}))
+    seen: list[ev.Event] = []
+    held, again = cmd.Pause(), cmd.Validate()
+    sent: list[cmd.Command] = []
+
+    def pause_as_the_epoch_ends(event: ev.Event) -> None:
+        seen.append(event)
+        if isinstance(event, ev.StepProgress) and event.batch == event.batches and not sent:
+            sent.append(held)
+            trainer.submit(held)  # lands between the batches of the epoch's validation
+            trainer.submit(again)
+
+    trainer.subscribe(pause_as_the_epoch_ends)
+    trainer.start()
+    deadline = time.monotonic() + 30
+    while not any(getattr(e, "cmd_id", None) == again.id for e in seen):
+        assert time.monotonic() < deadline, "the validate request was never answered"
+        time.sleep(0.02)
+    [answer] = [e for e in seen if getattr(e, "cmd_id", None) == again.id]
+    assert isinstance(answer, ev.CommandRejected) and "middle of a validation" in answer.reason
+    assert not of(seen, ev.EpochEnded)  # still held inside the first epoch's validation
+    trainer.submit(cmd.Resume())
+    assert trainer.join(timeout=60) and isinstance(trainer.result, ev.Finished)
+    assert of(seen, ev.Validated)[0].source == "schedule"

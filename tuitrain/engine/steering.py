@@ -12,6 +12,10 @@ from tuitrain.engine import events as ev
 from tuitrain.engine.core import TrainerCore
 from tuitrain.engine.flow import StopRun
 
+HELD_IN_VALIDATION = (
+    "paused in the middle of a validation; resume, and that validation finishes and reports"
+)
+
 
 class Steering(TrainerCore):
     """The trainer's command handling. Commands wait in a queue; the loop calls `_boundary`
@@ -36,11 +40,19 @@ class Steering(TrainerCore):
         paused_already = self._paused
         while True:
             hold = self._paused and not paused_already
+            if hold:
+                # Held mid-validation, a request for another could only wait for the resume:
+                # it is answered now instead, so no client waits on a paused run.
+                for command in later:
+                    self._reject(command, HELD_IN_VALIDATION)
+                later.clear()
             try:
                 command = self._queue.get() if hold else self._queue.get_nowait()
             except queue.Empty:
                 break
-            if isinstance(command, cmd.Validate):
+            if isinstance(command, cmd.Validate) and hold:
+                self._reject(command, HELD_IN_VALIDATION)
+            elif isinstance(command, cmd.Validate):
                 later.append(command)
             else:
                 self._apply(command)
