@@ -55,7 +55,6 @@ def test_export_csv_has_a_row_per_epoch_and_per_report(
 
 
 def test_export_tensorboard_writes_event_files(finished: Path) -> None:
-    pytest.importorskip("tensorboard")
     out = finished.parent / "tb"
     assert main(["export", str(finished), "--format", "tensorboard", "--out", str(out)]) == 0
     assert list(out.glob("events.out.tfevents.*"))
