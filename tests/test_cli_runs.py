@@ -55,9 +55,19 @@ def test_export_csv_has_a_row_per_epoch_and_per_report(
 
 
 def test_export_tensorboard_writes_event_files(finished: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
     out = finished.parent / "tb"
     assert main(["export", str(finished), "--format", "tensorboard", "--out", str(out)]) == 0
     assert list(out.glob("events.out.tfevents.*"))
+    # What TensorBoard will show: the epoch curves of metrics.csv, and the step curves.
+    written = EventAccumulator(str(out))
+    written.Reload()
+    metrics = list(csv.DictReader((finished / "metrics.csv").open()))
+    val_acc = written.Scalars("epoch/val_accuracy")
+    assert [e.step for e in val_acc] == [int(r["epoch"]) for r in metrics]
+    assert [e.value for e in val_acc] == pytest.approx([float(r["val_acc"]) for r in metrics])
+    assert written.Scalars("step/loss")[-1].step == int(metrics[-1]["step"])
 
 
 def test_export_tensorboard_without_tensorboard_says_how_to_get_it(
