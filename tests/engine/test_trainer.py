@@ -254,6 +254,17 @@ def test_commands_apply_between_validation_batches() -> None:
     assert order.count("validated") == 2
 
 
+def answer_to(command: cmd.Command, seen: list[ev.Event], what: str) -> ev.Event:
+    """The event answering `command`, waiting up to 30 s for the trainer thread to send it."""
+    deadline = time.monotonic() + 30
+    while True:
+        answers = [e for e in list(seen) if getattr(e, "cmd_id", None) == command.id]
+        if answers:
+            return answers[0]
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
 def test_validate_while_paused_runs_through(tiny_preset) -> None:
     trainer = Trainer(tiny(data={"eval_batch_size": 2}))
     seen: list[ev.Event] = []
@@ -262,10 +273,7 @@ def test_validate_while_paused_runs_through(tiny_preset) -> None:
     request = cmd.Validate()
     trainer.submit(request)
     trainer.start()
-    deadline = time.monotonic() + 30
-    while not any(getattr(e, "cmd_id", None) == request.id for e in seen):
-        assert time.monotonic() < deadline, "validation while paused never finished"
-        time.sleep(0.02)
+    answer_to(request, seen, "validation while paused never finished")
     trainer.submit(cmd.Resume())
     assert trainer.join(timeout=60) and isinstance(trainer.result, ev.Finished)
 
@@ -285,11 +293,7 @@ def test_a_validate_request_while_held_mid_validation_is_answered_not_parked() -
 
     trainer.subscribe(pause_as_the_epoch_ends)
     trainer.start()
-    deadline = time.monotonic() + 30
-    while not any(getattr(e, "cmd_id", None) == again.id for e in seen):
-        assert time.monotonic() < deadline, "the validate request was never answered"
-        time.sleep(0.02)
-    [answer] = [e for e in seen if getattr(e, "cmd_id", None) == again.id]
+    answer = answer_to(again, seen, "the validate request was never answered")
     assert isinstance(answer, ev.CommandRejected) and "middle of a validation" in answer.reason
     assert not of(seen, ev.EpochEnded)  # still held inside the first epoch's validation
     trainer.submit(cmd.Resume())
