@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from tests.ui.fakes import started, step
+from tests.ui.rundirs import write_run
 from tuitrain.cli_watch import _goodbye
 from tuitrain.engine import events as ev
 from tuitrain.ui.history import RunHistory
@@ -39,3 +42,15 @@ def test_a_run_that_ended_while_watched_says_how_it_ended() -> None:
     )
     app = closed_monitor(started(), step(5), done)
     assert _goodbye(app, RUN) == "[20261127-181500-default: finished]"  # type: ignore[arg-type]
+
+
+def test_the_full_screen_commands_refuse_a_pipe_instead_of_hanging(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tuitrain.cli import main
+
+    run = write_run(tmp_path / "20261127-181500-default", [started(), step(5)])
+    for argv in (["view", str(run)], ["compare", str(run), str(run)], ["attach", str(run)]):
+        assert main(argv) == 2  # pytest's captured stdout is no terminal
+        err = capsys.readouterr().err
+        assert f"tuitrain {argv[0]} needs a terminal" in err and "hint:" in err, err

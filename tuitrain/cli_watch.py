@@ -7,6 +7,7 @@ channel, so they start at once even on a busy GPU server.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,11 +26,22 @@ def _one_run(parser: argparse.ArgumentParser) -> None:
     add_runs_dir(parser)
 
 
+def needs_terminal(command: str, instead: str) -> None:
+    """The full-screen commands refuse to draw into a file or a pipe, where they would hang."""
+    from tuitrain.errors import UserError
+
+    term = os.environ.get("TERM", "")
+    if not sys.stdout.isatty() or not sys.stdin.isatty() or term in ("", "dumb"):
+        raise UserError(f"tuitrain {command} needs a terminal", hint=instead)
+
+
 def view(args: argparse.Namespace) -> int:
     from tuitrain.runs.resolve import resolve_run
     from tuitrain.ui.views import view_run
 
-    return view_run(resolve_run(args.run, args.runs_dir))
+    run = resolve_run(args.run, args.runs_dir)
+    needs_terminal("view", f"for the numbers, try: tuitrain export {run}")
+    return view_run(run)
 
 
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +53,9 @@ def compare(args: argparse.Namespace) -> int:
     from tuitrain.runs.resolve import resolve_run
     from tuitrain.ui.views import compare_runs
 
-    return compare_runs([resolve_run(run, args.runs_dir) for run in args.runs])
+    runs = [resolve_run(run, args.runs_dir) for run in args.runs]
+    needs_terminal("compare", "for the numbers, try: tuitrain runs, or tuitrain export RUN")
+    return compare_runs(runs)
 
 
 def _attach_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +71,7 @@ def attach(args: argparse.Namespace) -> int:
     from tuitrain.control.errors import ControlError
     from tuitrain.ui.attach import AttachApp
 
+    needs_terminal("attach", "to steer the run from a script, use: tuitrain ctl RUN ...")
     try:
         link = attach_link(args.run, args.runs_dir)
     except ControlError as exc:
