@@ -40,8 +40,9 @@ async def test_a_finished_run_is_replayed_read_only(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         text = await shows(pilot, "FINISHED", "finished: completed", "LR 0.1 → 0.05")
         assert "epoch 3/10" in text
+        assert "best val_acc 59.0%" in text  # a percentage, as everywhere else
         await pilot.press("p")
-        await shows(pilot, "read-only")
+        await shows(pilot, "pause not sent: the run has ended")
         await pilot.press("q")
         await until(pilot, lambda: app.return_code is not None)
     assert app.return_code == 0

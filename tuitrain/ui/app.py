@@ -236,10 +236,10 @@ class MonitorApp(App[int]):
 
     def _steer(self, command: cmd.Command, label: str) -> None:
         """Send a command and say so at once; the engine's answer confirms it later."""
-        if not self.link.can_control:
-            self.history.say("warning", f"{label} not sent: read-only, {self.link.label}")
-        elif not self.history.live:
+        if not self.history.live:
             self.history.say("warning", f"{label} not sent: the run has ended")
+        elif not self.link.can_control:
+            self.history.say("warning", f"{label} not sent: read-only, {self.link.label}")
         else:
             self.history.request(command, label)
             try:

@@ -296,13 +296,14 @@ class RunHistory:
         self.outcome = e
         self.status = "finished"
         self.pending.clear()
-        best = (
-            f", best {e.best_metric} {fmt.number(e.best_value)}" if e.best_value is not None else ""
-        )
+        best = ""
+        if e.best_value is not None:
+            shown = fmt.percent if e.best_metric.endswith("acc") else fmt.number
+            best = f", best {e.best_metric} {shown(e.best_value)}"
         reason = f" ({e.reason})" if e.reason else ""
         self._say(
             "ok",
-            f"finished: {e.status.replace('_', ' ')}{reason} at epoch {e.epoch}, "
+            f"finished: {e.status.replace('_', ' ')}{reason} after {e.epoch} epochs, "
             f"step {e.step}{best}",
         )
 
