@@ -31,11 +31,21 @@ def logged(run_dir: Path) -> list[dict]:
     ("action", "value", "line"),
     [
         ("pause", None, rf"paused at step {STEP}"),
-        ("lr-scale", 0.5, rf"learning rate 0\.1 -> 0\.05 \(scale 0\.5\) at step {STEP}"),
-        ("lr", 0.02, rf"learning rate 0\.1 -> 0\.02 \(scale 0\.2\) at step {STEP}"),
+        (
+            "lr-scale",
+            0.5,
+            rf"learning rate 0\.1 -> 0\.05 \(x0\.5\) at step {STEP}; your scale on the schedule "
+            r"is now x0\.5",
+        ),
+        (
+            "lr",
+            0.02,
+            rf"learning rate 0\.1 -> 0\.02 \(set to 0\.02\) at step {STEP}; your scale on the "
+            r"schedule is now x0\.2",
+        ),
         ("checkpoint", None, rf"checkpoint saved: .*/checkpoints/last\.pt \(step {STEP}\)"),
         ("validate", None, rf"validated at step {STEP}: val loss 0\.2500, val acc 87\.5%"),
-        ("stop", None, rf"stopped at step {STEP} \(epoch 1\)"),
+        ("stop", None, rf"stopped at step {STEP} \(1 epochs complete\)"),
     ],
 )
 def test_each_command_is_applied_and_acknowledged(

@@ -57,7 +57,7 @@ def test_ctl_steers_a_run_in_another_process(
     assert (paused.returncode, paused.stderr) == (0, "")
     assert paused.stdout.startswith("paused at step ")
     scaled = ctl(runs_dir, "tiny", "lr-scale", "0.5")
-    assert scaled.stdout.startswith("learning rate 0.1 -> 0.05 (scale 0.5) at step ")
+    assert scaled.stdout.startswith("learning rate 0.1 -> 0.05 (x0.5) at step ")
     stopped = ctl(runs_dir, "tiny", "stop")
     assert stopped.returncode == 0 and stopped.stdout.startswith("stopped at step ")
     assert run_process.wait(5) == 0

@@ -23,6 +23,7 @@ from tuitrain.config.train import Control
 from tuitrain.control.attach import attach_link
 from tuitrain.ui.attach import AttachApp
 
+SCALE = "your scale on the schedule is now"
 SCREEN_S = 30.0  # a real run on a loaded machine answers in its own time
 
 
@@ -98,8 +99,11 @@ def test_ctl_round_trip_against_a_real_run(
     step = int(said[1])
     # A paused run still applies everything but another pause; nothing trains meanwhile.
     answers = {
-        ("lr-scale", "0.5"): rf"learning rate \S+ -> \S+ \(scale 0\.5\) at step {step}\n",
-        ("lr", "0.01"): rf"learning rate \S+ -> 0\.01 \(scale \S+\) at step {step}\n",
+        ("lr-scale", "0.5"): rf"learning rate \S+ -> \S+ \(x0\.5\) at step {step}; {SCALE} x0\.5\n",
+        (
+            "lr",
+            "0.01",
+        ): rf"learning rate \S+ -> 0\.01 \(set to 0\.01\) at step {step}; {SCALE} \S+\n",
         ("checkpoint",): rf"checkpoint saved: {re.escape(str(run))}/checkpoints/last\.pt "
         rf"\(step {step}\)\n",
         ("validate",): rf"validated at step {step}: val loss \d+\.\d+, val acc \d+\.\d%\n",
@@ -123,7 +127,7 @@ def test_ctl_round_trip_against_a_real_run(
     wait_for_step(run, step + 5, process.output)  # training again, at the rate set
     stopped = ctl(run, runs_dir, "stop")
     assert stopped.returncode == 0, stopped.stderr
-    assert re.fullmatch(r"stopped at step \d+ \(epoch \d+\)\n", stopped.stdout)
+    assert re.fullmatch(r"stopped at step \d+ \(\d+ epochs complete\)\n", stopped.stdout)
     assert process.wait(60) == 0, process.output()
 
     gone = ctl(run, runs_dir, "pause")

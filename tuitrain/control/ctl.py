@@ -93,9 +93,10 @@ def _step(event: ev.Event) -> Any:
 
 
 def _lr(event: ev.LRChanged) -> str:
+    # The factor asked for, then the user's scale in total (what resume keeps applying).
     return (
-        f"learning rate {event.previous:.4g} -> {event.lr:.4g} (scale {event.scale:.4g}) "
-        f"at step {event.step}"
+        f"learning rate {event.previous:.4g} -> {event.lr:.4g} ({event.reason}) "
+        f"at step {event.step}; your scale on the schedule is now x{event.scale:.4g}"
     )
 
 
@@ -107,7 +108,7 @@ def _validated(event: ev.Validated) -> str:
 
 
 def _finished(event: ev.Finished) -> str:
-    return f"{event.status} at step {event.step} (epoch {event.epoch})"
+    return f"{event.status} at step {event.step} ({event.epoch} epochs complete)"
 
 
 _DESCRIBE: dict[type, Callable[[Any], str]] = {
