@@ -7,6 +7,8 @@ changes, warnings and the end are always printed.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -41,8 +43,21 @@ class HeadlessPrinter:
         line = self._format(event)
         if line is not None:
             stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.time))
-            self.stream.write(f"{stamp}  {line}\n")
-            self.stream.flush()
+            try:
+                self.stream.write(f"{stamp}  {line}\n")
+                self.stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        """The reader of a pipe went away (`| head`, a closed `| tee`): the run goes on, and
+        everything it says is still in the run directory's events.jsonl."""
+        devnull = open(os.devnull, "w")  # noqa: SIM115 (kept open for the rest of the run)
+        with contextlib.suppress(OSError, ValueError):
+            # Also under the stream's file descriptor, or the interpreter's last flush of
+            # stdout at exit would raise the same error again.
+            os.dup2(devnull.fileno(), self.stream.fileno())
+        self.stream = devnull
 
     def _format(self, event: ev.Event) -> str | None:
         if isinstance(event, ev.StepProgress):
