@@ -36,6 +36,14 @@ def test_status_follows_the_run(tmp_path: Path) -> None:
     log.close()
 
 
+def test_a_resumed_run_keeps_its_first_start_time(tmp_path: Path) -> None:
+    run = RunDirectory.create(tmp_path, "resumed")
+    RunLog(run, preset_name="p", epochs=3).close()
+    first = json.loads((run.path / "status.json").read_text())["started"]
+    RunLog(run, preset_name="p", epochs=3, covered_epochs=1).close()
+    assert json.loads((run.path / "status.json").read_text())["started"] == first
+
+
 HEADER = "epoch,step,train_loss\n"
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from tuitrain.engine import events as ev
 from tuitrain.runs.atomic import atomic_write_text
 from tuitrain.runs.rundir import RunDirectory
-from tuitrain.runs.status import this_process, write_status
+from tuitrain.runs.status import read_status, this_process, write_status
 
 METRIC_COLUMNS = (
     "epoch",
@@ -57,10 +57,13 @@ class RunLog:
         self._metrics = open(run.metrics_path, "a", encoding="utf-8", newline="")  # noqa: SIM115
         if new_metrics:
             self._write_metrics_row(METRIC_COLUMNS)
+        # A resumed run keeps the time it was first started: `tuitrain runs` lists runs by it.
+        earlier = read_status(run.path).get("started") if covered_epochs is not None else None
+        started = earlier if isinstance(earlier, (int, float)) else time.time()
         self.status: dict[str, Any] = {
             "status": "starting",
             **this_process(),
-            "started": time.time(),
+            "started": started,
             "preset_name": preset_name,
             "epoch": 0,
             "epochs": epochs,
