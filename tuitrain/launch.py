@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuitrain.config.loader import LoadedPreset, preset_to_yaml
 from tuitrain.config.preset import Preset
@@ -18,13 +18,16 @@ from tuitrain.control.server import ControlServer
 from tuitrain.engine import events as ev
 from tuitrain.engine.trainer import ResumePoint, Trainer
 from tuitrain.errors import UserError
-from tuitrain.exitcodes import for_result
+from tuitrain.exitcodes import INTERRUPTED, for_result
 from tuitrain.headless import HeadlessPrinter, describe_end
 from tuitrain.runs.checkpoint import load_latest
 from tuitrain.runs.log import RunLog
 from tuitrain.runs.rundir import CONSOLE_LOG, RunDirectory
 from tuitrain.runs.status import read_status
 from tuitrain.signals import SignalBridge
+
+if TYPE_CHECKING:  # the monitor imports textual, which batch jobs never load
+    from tuitrain.ui.app import MonitorApp
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,7 @@ def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) ->
     hangup = _HangUp(on_hangup=lambda: _close_monitor(app))
     bridge = _signal_bridge(trainer, on_hangup=hangup, announce=False)
     watchdog = _ExitWatchdog(
-        exit_code=lambda: for_result(trainer.result, bridge.exit_code),
+        exit_code=lambda: for_result(trainer.result, _signal_code(bridge, app)),
         closing=lambda: app.stop_sent or hangup.happened or bridge.received is not None,
     )
     trainer.subscribe(watchdog)
@@ -203,7 +206,13 @@ def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) ->
             _say_how_it_ended(trainer.result, run)
     finally:
         bridge.restore()
-    return for_result(trainer.result, bridge.exit_code)
+    return for_result(trainer.result, _signal_code(bridge, app))
+
+
+def _signal_code(bridge: SignalBridge, app: MonitorApp) -> int | None:
+    """The exit code of an interruption: a signal's, or Ctrl-C's pressed in the monitor (a key
+    there, not a signal, but the user means the same)."""
+    return bridge.exit_code or (INTERRUPTED if app.interrupted else None)
 
 
 def _say_how_it_ended(result: ev.Finished | ev.Failed | None, run: RunDirectory) -> None:

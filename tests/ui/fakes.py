@@ -218,7 +218,7 @@ class ScriptedLink:
             )
         if isinstance(command, cmd.Stop):
             return ev.Finished(
-                status="stopped",
+                status=command.status,
                 step=self.step,
                 epoch=1,
                 elapsed_s=10.0,

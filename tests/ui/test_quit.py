@@ -52,7 +52,7 @@ async def test_q_then_n_keeps_training() -> None:
         assert app.return_code is None
 
 
-async def test_ctrl_c_is_a_key_that_quits_like_q() -> None:
+async def test_ctrl_c_quits_like_q_but_as_an_interruption() -> None:
     link = ScriptedLink(history_events())
     app = make_app(link)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -60,7 +60,25 @@ async def test_ctrl_c_is_a_key_that_quits_like_q() -> None:
         await shows(pilot, "Stop training and quit?")
         await pilot.press("ctrl+c")
         await until(pilot, lambda: app.return_code is not None)
-    assert [type(c) for c in link.submitted] == [cmd.Stop]
+    [stop] = link.submitted
+    assert isinstance(stop, cmd.Stop) and stop.status == "interrupted"
+    assert app.return_code == 130  # as Ctrl-C ends any command; q ends with 0
+
+
+async def test_ctrl_c_cancelled_then_q_is_a_plain_quit() -> None:
+    link = ScriptedLink(history_events())
+    app = make_app(link)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+c")
+        await shows(pilot, "Stop training and quit?")
+        await pilot.press("n")
+        await shows(pilot, "quit cancelled")
+        await pilot.press("q")
+        await pilot.press("y")
+        await until(pilot, lambda: app.return_code is not None)
+    [stop] = link.submitted
+    assert isinstance(stop, cmd.Stop) and stop.status == "stopped"
+    assert app.return_code == 0
 
 
 async def test_without_confirm_quit_q_stops_at_once() -> None:

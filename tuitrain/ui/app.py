@@ -25,7 +25,7 @@ from textual.widget import Widget
 from tuitrain.config.train import Control
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
-from tuitrain.exitcodes import for_result
+from tuitrain.exitcodes import INTERRUPTED, for_result
 from tuitrain.ui.history import RunHistory
 from tuitrain.ui.inbox import Inbox
 from tuitrain.ui.keys import MONITOR_KEYS, KeyAction, bindings, normalize, read_keymap
@@ -86,7 +86,7 @@ class MonitorApp(App[int]):
     BINDINGS: ClassVar = [
         *bindings(MONITOR_KEYS),
         # Ctrl-C arrives as a key in the app's raw terminal: it quits like q, never copies.
-        Binding("ctrl+c", "quit", show=False, priority=True),
+        Binding("ctrl+c", "interrupt", show=False, priority=True),
     ]
 
     def __init__(
@@ -119,6 +119,9 @@ class MonitorApp(App[int]):
         self.redraws = 0
         """How often the panels were redrawn (they are only when the history changed)."""
         self._stopping = False
+        self.interrupted = False
+        """Whether the user quit with Ctrl-C: the run ends 'interrupted' and the process 130,
+        as Ctrl-C ends any command line program, where q ends it 'stopped' and 0."""
         self._closed = False
         self._timer: Timer | None = None
         self._device: str | None = None
@@ -285,6 +288,10 @@ class MonitorApp(App[int]):
 
     # Quitting ---------------------------------------------------------------------------
 
+    async def action_interrupt(self) -> None:
+        self.interrupted = True
+        await self.action_quit()
+
     async def action_quit(self) -> None:
         if isinstance(self.screen, ConfirmQuit):
             self.screen.dismiss(True)
@@ -304,6 +311,7 @@ class MonitorApp(App[int]):
         if answer:
             self._stop_run()
         else:
+            self.interrupted = False
             self.history.say("info", "quit cancelled; training goes on")
             self._redraw()
 
@@ -314,7 +322,11 @@ class MonitorApp(App[int]):
 
     def _stop_run(self) -> None:
         self._stopping = True
-        command = cmd.Stop(source="key", reason="quit from the monitor")
+        command = (
+            cmd.Stop(source="key", status="interrupted", reason="Ctrl-C in the monitor")
+            if self.interrupted
+            else cmd.Stop(source="key", reason="quit from the monitor")
+        )
         self._steer(command, "stop")
         self.history.say("request", "stopping: saving a checkpoint, then quitting… (q: now)")
         self.set_timer(self.stop_timeout, self._stop_timed_out)
@@ -339,4 +351,6 @@ class MonitorApp(App[int]):
         A monitor that only watches (view, attach) succeeded whatever the run did."""
         if self.return_code is not None:
             return self.return_code
-        return for_result(self.outcome) if self.link.owns_run else 0
+        if not self.link.owns_run:
+            return 0
+        return for_result(self.outcome, INTERRUPTED if self.interrupted else None)
