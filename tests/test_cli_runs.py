@@ -103,6 +103,20 @@ def test_an_unknown_run_is_a_clear_error(
     assert "no run named 'nope'" in capsys.readouterr().err
 
 
+def test_the_runs_folder_comes_from_the_environment_when_not_given(
+    finished: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a new SSH session, elsewhere than the batch job
+    assert main(["runs"]) == 0
+    assert f"no runs in {tmp_path / 'runs'}" in capsys.readouterr().err
+    monkeypatch.setenv("TUITRAIN_RUNS_DIR", str(finished.parent))
+    assert main(["runs"]) == 0
+    assert finished.name in capsys.readouterr().out
+
+
 def test_resume_from_a_tagged_checkpoint_without_contents_is_a_clear_error(
     finished: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

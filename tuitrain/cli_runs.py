@@ -11,17 +11,16 @@ import sys
 from pathlib import Path
 
 from tuitrain.cli_common import Command, add_set_option
-
-DEFAULT_RUNS_DIR = Path("runs")
+from tuitrain.runs.resolve import RUNS_DIR_ENV, default_runs_dir, where
 
 
 def add_runs_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--runs-dir",
         type=Path,
-        default=DEFAULT_RUNS_DIR,
+        default=default_runs_dir(),
         metavar="DIR",
-        help="where run directories live (default: ./runs)",
+        help=f"where run directories live (default: ${RUNS_DIR_ENV}, else ./runs)",
     )
 
 
@@ -121,7 +120,7 @@ def list_runs(args: argparse.Namespace) -> int:
             print(json.dumps({"run": str(entry.path), "state": entry.state, **entry.status}))
         return 0
     if not runs:
-        print(f"no runs in {args.runs_dir}", file=sys.stderr)
+        print(f"no runs in {where(args.runs_dir)}", file=sys.stderr)
         return 0
     print(format_table(runs))
     return 0

@@ -140,7 +140,7 @@ def test_opening_a_run_that_is_not_running_says_so(runs_dir: Path) -> None:
 
 
 def test_attach_without_a_name_finds_the_newest_live_run(runs_dir: Path) -> None:
-    with pytest.raises(NotRunning, match=r"no run in .* is running"):
+    with pytest.raises(NotRunning, match=r"no run is running in .*--runs-dir"):
         attach_link(None, runs_dir)
     with FakeRun(runs_dir / "20261127-090000-old"), FakeRun(runs_dir / RUN_NAME) as newest:
         link = attach_link(None, runs_dir)

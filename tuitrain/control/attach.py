@@ -32,7 +32,7 @@ from tuitrain.engine.events import (
     event_from_dict,
 )
 from tuitrain.runs.reader import read_events
-from tuitrain.runs.resolve import newest_live_run, resolve_run
+from tuitrain.runs.resolve import newest_live_run, resolve_run, where
 from tuitrain.runs.status import LIVE, read_status
 
 log = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ def attach_link(run: str | None, runs_dir: Path) -> AttachLink:
     if run is None:
         run_dir = newest_live_run(runs_dir)
         if run_dir is None:
-            raise NotRunning(f"no run in {runs_dir} is running")
+            raise NotRunning(f"no run is running in {where(runs_dir)}")
     else:
         run_dir = resolve_run(run, runs_dir)
     return AttachLink.open(run_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -11,6 +12,20 @@ from tuitrain.runs.status import LIVE, read_status
 _STAMP = re.compile(r"^\d{8}-\d{6}-")
 _RUN_FILES = ("status.json", "events.jsonl")
 _LISTED = 20
+
+
+RUNS_DIR_ENV = "TUITRAIN_RUNS_DIR"
+
+
+def default_runs_dir() -> Path:
+    """Where runs live unless --runs-dir says: $TUITRAIN_RUNS_DIR, else ./runs."""
+    return Path(os.environ.get(RUNS_DIR_ENV) or "runs")
+
+
+def where(runs_dir: Path) -> str:
+    """The runs folder as a message names it: absolute, with how to look elsewhere (a new
+    SSH session starts in another folder than the batch job did)."""
+    return f"{runs_dir.absolute()} (look elsewhere with --runs-dir DIR or {RUNS_DIR_ENV})"
 
 
 def is_run_dir(path: Path) -> bool:
@@ -32,7 +47,7 @@ def resolve_run(run: str, runs_dir: Path) -> Path:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise UserError(f"no run named {run!r} in {runs_dir}")
+        raise UserError(f"no run named {run!r} in {where(runs_dir)}")
     statuses = {path: read_status(path).get("status", "unknown") for path in matches}
     live = [path for path in matches if statuses[path] in LIVE]
     if len(live) == 1:
