@@ -22,6 +22,7 @@ from tuitrain.exitcodes import INTERRUPTED, for_result
 from tuitrain.headless import HeadlessPrinter, describe_end
 from tuitrain.runs.checkpoint import load_latest
 from tuitrain.runs.log import RunLog
+from tuitrain.runs.reader import current_history, read_events
 from tuitrain.runs.rundir import CONSOLE_LOG, RunDirectory
 from tuitrain.runs.status import read_status
 from tuitrain.signals import SignalBridge
@@ -184,7 +185,7 @@ def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) ->
     # Exported COLUMNS/LINES would pin the monitor to one size and hide every resize.
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
-    link = TrainerLink(trainer)
+    link = TrainerLink(trainer, _earlier_events(run) if trainer.resuming else ())
     app = MonitorApp(link, trainer.preset.control, f"tuitrain {trainer.name}")
     hangup = _HangUp(on_hangup=lambda: _close_monitor(app))
     bridge = _signal_bridge(trainer, on_hangup=hangup, announce=False)
@@ -207,6 +208,12 @@ def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) ->
     finally:
         bridge.restore()
     return for_result(trainer.result, _signal_code(bridge, app))
+
+
+def _earlier_events(run: RunDirectory) -> list[ev.Event]:
+    """A resumed run's history, as the monitor shows it: without the training that was redone."""
+    events, _offset = read_events(run.events_path)
+    return current_history(events)
 
 
 def _signal_code(bridge: SignalBridge, app: MonitorApp) -> int | None:

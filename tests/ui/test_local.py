@@ -88,3 +88,19 @@ def test_a_run_left_going_by_the_monitor_is_stopped_and_waited_for() -> None:
     assert [type(c) for c in trainer.submitted] == [cmd.Stop]
     assert trainer.submitted[0].source == "monitor"
     assert trainer.result is not None
+
+
+def test_a_resumed_run_shows_its_history_first_but_not_the_earlier_ending() -> None:
+    earlier = [*history_events(epochs_done=2), ev.Finished(
+        status="interrupted", step=110, epoch=2, elapsed_s=11.0, best_metric="val_acc",
+        best_value=0.5,
+    )]  # fmt: skip
+    trainer = FakeTrainer()
+    link = TrainerLink(trainer, earlier)
+    seen: list[ev.Event] = []
+    link.start(seen.append)
+    trainer.stopped.set()
+    assert trainer.join(timeout=10)
+    assert seen[: len(earlier) - 1] == earlier[:-1]  # the history, in order, first
+    assert earlier[-1] not in seen  # the killed process's ending would close the monitor
+    assert seen[-1] is trainer.result  # then the live run

@@ -90,6 +90,11 @@ class Trainer(Steering, Reporting, Safety):
         self._thread = threading.Thread(target=self.run, name="tuitrain-trainer", daemon=True)
         self._thread.start()
 
+    @property
+    def resuming(self) -> bool:
+        """Whether this trainer continues a run from a checkpoint."""
+        return self._resume is not None
+
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the training thread; True when it has ended."""
         if self._thread is None:

@@ -7,7 +7,7 @@ preset.control, name), so this module never imports the engine's internals or to
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from tuitrain.engine import commands as cmd
@@ -33,16 +33,21 @@ class TrainerLink:
     can_control = True
     owns_run = True
 
-    def __init__(self, trainer: LocalTrainer) -> None:
+    def __init__(self, trainer: LocalTrainer, history: Sequence[ev.Event] = ()) -> None:
+        """`history`: what a resumed run did before (its events.jsonl), shown first. The
+        endings of earlier processes are left out: this run goes on."""
         self.trainer = trainer
         self.label = f"{trainer.name} (this process)"
+        self.history = [e for e in history if not isinstance(e, (ev.Finished, ev.Failed))]
         self._emit: Callable[[ev.Event], None] | None = None
         self._closed = False
         self.started = False
 
     def start(self, emit: Callable[[ev.Event], None]) -> None:
-        # Subscribed before the trainer starts, so no event is missed: history is empty.
+        # Subscribed before the trainer starts, so no event is missed after the history.
         self._emit = emit
+        for event in self.history:
+            emit(event)
         self.trainer.subscribe(self._deliver)
         self.trainer.start()
         self.started = True
