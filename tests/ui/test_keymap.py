@@ -94,6 +94,6 @@ async def test_bad_settings_are_shown_and_the_defaults_work(tmp_path: Path) -> N
     link = ScriptedLink(history_events())
     app = MonitorApp(link, Control(refresh_hz=10), "test", keys_path=settings)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await shows(pilot, "key settings ignored", "'no such key' is not a key")
+        await shows(pilot, "a key setting was ignored", "'no such key' is not a key")
         await pilot.press("p")
     assert [type(c) for c in link.submitted] == [cmd.Pause]

@@ -157,7 +157,7 @@ class MonitorApp(App[int]):
             self.set_keymap(self.keymap)
         for problem in self.key_problems:
             self.history.say("warning", problem)
-            self.notify(problem, title="key settings ignored", severity="warning", timeout=15)
+            self.notify(problem, title="a key setting was ignored", severity="warning", timeout=15)
         self._pace()
         try:
             self.link.start(self.emit)
