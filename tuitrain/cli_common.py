@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,3 +29,9 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="change one setting after extends, e.g. optim.lr=0.01 (repeatable)",
     )
+
+
+def can_draw() -> bool:
+    """Whether stdout is a terminal a full-screen app can draw on (not a file, a pipe or a
+    TERM=dumb console)."""
+    return sys.stdout.isatty() and os.environ.get("TERM", "") not in ("", "dumb")

@@ -7,12 +7,11 @@ channel, so they start at once even on a busy GPU server.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuitrain.cli_common import Command
+from tuitrain.cli_common import Command, can_draw
 from tuitrain.cli_runs import add_runs_dir
 
 if TYPE_CHECKING:
@@ -30,8 +29,7 @@ def needs_terminal(command: str, instead: str) -> None:
     """The full-screen commands refuse to draw into a file or a pipe, where they would hang."""
     from tuitrain.errors import UserError
 
-    term = os.environ.get("TERM", "")
-    if not sys.stdout.isatty() or not sys.stdin.isatty() or term in ("", "dumb"):
+    if not (can_draw() and sys.stdin.isatty()):  # keys are read from stdin
         raise UserError(f"tuitrain {command} needs a terminal", hint=instead)
 
 

@@ -107,6 +107,11 @@ def _epoch(event: ev.EpochEnded) -> str:
     )
 
 
+def metric_value(metric: str, value: float) -> str:
+    """A monitored metric's value as every report shows it: accuracies as percentages."""
+    return percent(value) if metric.endswith("acc") else f"{value:.4f}"
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
@@ -114,12 +119,7 @@ def _count(n: int, noun: str) -> str:
 def _finished(event: ev.Finished) -> str:
     best = ""
     if event.best_value is not None:
-        shown = (
-            percent(event.best_value)
-            if event.best_metric.endswith("acc")
-            else f"{event.best_value:.4f}"
-        )
-        best = f"; best {event.best_metric} {shown}"
+        best = f"; best {event.best_metric} {metric_value(event.best_metric, event.best_value)}"
     reason = f" ({event.reason})" if event.reason else ""
     return (
         f"finished: {event.status}{reason} after {_count(event.epoch, 'epoch')}, "

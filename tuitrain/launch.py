@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tuitrain.cli_common import can_draw
 from tuitrain.config.loader import LoadedPreset, preset_to_yaml
 from tuitrain.config.preset import Preset
 from tuitrain.control.errors import ControlError, SocketInUse
@@ -22,7 +23,7 @@ from tuitrain.exitcodes import INTERRUPTED, for_result
 from tuitrain.headless import HeadlessPrinter, describe_end
 from tuitrain.runs.checkpoint import load_latest
 from tuitrain.runs.log import RunLog
-from tuitrain.runs.reader import current_history, read_events
+from tuitrain.runs.reader import read_history
 from tuitrain.runs.rundir import CONSOLE_LOG, RunDirectory
 from tuitrain.runs.status import read_status
 from tuitrain.signals import SignalBridge
@@ -41,8 +42,7 @@ class LaunchOptions:
 
 def wants_headless(requested: bool) -> bool:
     """Headless when asked, or when there is no terminal to draw on."""
-    term = os.environ.get("TERM", "")
-    return requested or not sys.stdout.isatty() or term in ("", "dumb")
+    return requested or not can_draw()
 
 
 def start_run(loaded: LoadedPreset, options: LaunchOptions) -> int:
@@ -185,7 +185,7 @@ def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) ->
     # Exported COLUMNS/LINES would pin the monitor to one size and hide every resize.
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
-    link = TrainerLink(trainer, _earlier_events(run) if trainer.resuming else ())
+    link = TrainerLink(trainer, read_history(run.events_path) if trainer.resuming else ())
     app = MonitorApp(link, trainer.preset.control, f"tuitrain {trainer.name}")
     hangup = _HangUp(on_hangup=lambda: _close_monitor(app))
     bridge = _signal_bridge(trainer, on_hangup=hangup, announce=False)
@@ -208,12 +208,6 @@ def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) ->
     finally:
         bridge.restore()
     return for_result(trainer.result, _signal_code(bridge, app))
-
-
-def _earlier_events(run: RunDirectory) -> list[ev.Event]:
-    """A resumed run's history, as the monitor shows it: without the training that was redone."""
-    events, _offset = read_events(run.events_path)
-    return current_history(events)
 
 
 def _signal_code(bridge: SignalBridge, app: MonitorApp) -> int | None:

@@ -10,7 +10,7 @@ from typing import TextIO
 from tuitrain.engine import events as ev
 from tuitrain.errors import UserError
 from tuitrain.runs.log import METRIC_COLUMNS
-from tuitrain.runs.reader import current_history, read_events
+from tuitrain.runs.reader import read_history
 from tuitrain.runs.rundir import EVENTS
 
 STEP_COLUMNS = ("step", "epoch", "batch", "loss", "acc", "lr", "images_per_s", "elapsed_s")
@@ -22,7 +22,7 @@ def run_events(run_dir: Path) -> list[ev.Event]:
     path = run_dir / EVENTS
     if not path.is_file():
         raise UserError(f"{run_dir} has no {EVENTS}; is it a tuitrain run directory?")
-    return current_history(read_events(path)[0])
+    return read_history(path)
 
 
 def write_csv(events: Iterable[ev.Event], out: TextIO, *, steps: bool = False) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tuitrain.headless import duration, percent
+from tuitrain.headless import duration, metric_value
 from tuitrain.runs.status import STATUS_FILE, read_status
 
 SHOWN_STATUS = {
@@ -72,11 +72,8 @@ def _row(run: RunSummary) -> tuple[str, ...]:
     epochs = f"{status.get('epoch', 0)}/{status.get('epochs', '?')}"
     best = status.get("best_value")
     metric = str(status.get("best_metric") or "")
-    if isinstance(best, (int, float)):
-        shown = percent(best) if metric.endswith("acc") else f"{best:.4f}"
-        best_text = f"{shown} {metric}"
-    else:
-        best_text = "-"
+    known = isinstance(best, (int, float))
+    best_text = f"{metric_value(metric, best)} {metric}" if known else "-"
     elapsed = status.get("elapsed_s")
     started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)) if run.started else "-"
     return (

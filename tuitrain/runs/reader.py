@@ -57,3 +57,8 @@ def current_history(events: Iterable[Event]) -> list[Event]:
         history.append(event)
     last_of_epoch = {e.epoch: e for e in history if isinstance(e, EpochEnded)}
     return [e for e in history if not isinstance(e, EpochEnded) or last_of_epoch[e.epoch] is e]
+
+
+def read_history(path: Path) -> list[Event]:
+    """A run's whole events.jsonl as its history stands after any resumes (current_history)."""
+    return current_history(read_events(path)[0])

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from tuitrain.engine import events as ev
 from tuitrain.engine.commands import Command
+from tuitrain.headless import metric_value
 from tuitrain.ui import describe, fmt
 from tuitrain.ui.series import BucketSeries
 
@@ -298,8 +299,7 @@ class RunHistory:
         self.pending.clear()
         best = ""
         if e.best_value is not None:
-            shown = fmt.percent if e.best_metric.endswith("acc") else fmt.number
-            best = f", best {e.best_metric} {shown(e.best_value)}"
+            best = f", best {e.best_metric} {metric_value(e.best_metric, e.best_value)}"
         reason = f" ({e.reason})" if e.reason else ""
         self._say(
             "ok",
