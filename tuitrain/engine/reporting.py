@@ -56,7 +56,7 @@ class Reporting(TrainerCore):
                 loss=_ratio(reading.loss_sum - window.reading.loss_sum, images),
                 acc=_ratio(reading.correct - window.reading.correct, images),
                 lr=self._lr,
-                images_per_s=images / seconds if seconds > 0 else 0.0,
+                images_per_s=per_second(images, seconds),
                 elapsed_s=now,
                 eta_epoch_s=self._eta(batches - progress.batch, self._vals_left(True)),
                 eta_run_s=self._eta_run(),
@@ -96,6 +96,11 @@ def mid_epoch_validations(step: int, steps_left: int, every: int, batches: int) 
     epoch's own validation runs instead)."""
     end, both = step + steps_left, math.lcm(every, batches)
     return (end // every - step // every) - (end // both - step // both)
+
+
+def per_second(count: int, seconds: float) -> float:
+    """A rate, 0 over no time (a window in which the clock did not move)."""
+    return count / seconds if seconds > 0 else 0.0
 
 
 def _ratio(total: float, count: int) -> float:

@@ -28,7 +28,7 @@ from tuitrain.engine.core import CheckpointSink
 from tuitrain.engine.diagnosis import CurveDoctor, EpochMetrics
 from tuitrain.engine.flow import RollBack, RunFailure, StopRun
 from tuitrain.engine.meter import Meter, Reading
-from tuitrain.engine.reporting import Reporting, Window
+from tuitrain.engine.reporting import Reporting, Window, per_second
 from tuitrain.engine.runtime import resolve_runtime
 from tuitrain.engine.safety import Safety
 from tuitrain.engine.state import Progress
@@ -342,7 +342,7 @@ class Trainer(Steering, Reporting, Safety):
             val_acc=val_acc,
             lr=self._lr,
             epoch_s=epoch_s,
-            images_per_s=_per_second(images, epoch_s - self._epoch_val_s),
+            images_per_s=per_second(images, epoch_s - self._epoch_val_s),
             elapsed_s=progress.elapsed,
             eta_run_s=self._eta_run(),
             best_metric=self._best.metric,
@@ -380,7 +380,3 @@ class Trainer(Steering, Reporting, Safety):
             f"--set data.batch_size={max(1, batch // 2)}",
             step=step,
         )
-
-
-def _per_second(count: int, seconds: float) -> float:
-    return count / seconds if seconds > 0 else 0.0

@@ -185,8 +185,7 @@ class MonitorApp(App[int]):
         if self.outcome is not None and (self._stopping or self._interrupted_here()):
             self._finish()
             return
-        if self.history.started is not None and self._device != self.history.started.device:
-            self._pace()
+        self._pace()  # the run's device, once known, sets the redraw rates
         if len(self.history.pending) < waiting:
             self._redraw()  # the engine answered a key: show it now, not at the next tick
 

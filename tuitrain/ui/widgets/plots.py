@@ -136,16 +136,18 @@ class CurvePlot(HistoryPlot):
                 curves.append(
                     ([c.x for c in points], [c.mean * self.scale for c in points], marker, color)
                 )
-        ys = [y for _, curve, _, _ in curves for y in curve]
-        log = self.metric == "loss" and spans_decades(ys, LOG_DECADES)
-        for xs, curve, marker, color in curves:
-            plt.plot(
-                xs, [math.log10(y) for y in curve] if log else curve, marker=marker, color=color
-            )
+        log = self.metric == "loss" and spans_decades(
+            [y for _, curve, _, _ in curves for y in curve], LOG_DECADES
+        )
         if log:
-            log_ticks(plt, [math.log10(y) for y in ys], height)
+            curves = [(xs, [math.log10(y) for y in ys], m, c) for xs, ys, m, c in curves]
+        for xs, curve, marker, color in curves:
+            plt.plot(xs, curve, marker=marker, color=color)
+        plotted = [y for _, curve, _, _ in curves for y in curve]
+        if log:
+            log_ticks(plt, plotted, height)
         else:
-            linear_ticks(plt, ys, height)
+            linear_ticks(plt, plotted, height)
         self.markers(hi)
         epoch_ticks(plt, hi, width)
         return True
