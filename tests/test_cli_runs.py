@@ -60,19 +60,56 @@ def test_export_tensorboard_writes_event_files(finished: Path) -> None:
     out = finished.parent / "tb"
     assert main(["export", str(finished), "--format", "tensorboard", "--out", str(out)]) == 0
     assert list(out.glob("events.out.tfevents.*"))
-    # What TensorBoard will show: the epoch curves of metrics.csv, and the step curves.
+    # What TensorBoard will show: the epoch curves of metrics.csv, and the step curves, all on
+    # the global step so they line up on TensorBoard's step axis.
     written = EventAccumulator(str(out))
     written.Reload()
     metrics = list(csv.DictReader((finished / "metrics.csv").open()))
     val_acc = written.Scalars("epoch/val_accuracy")
-    assert [e.step for e in val_acc] == [int(r["epoch"]) for r in metrics]
+    assert [e.step for e in val_acc] == [int(r["step"]) for r in metrics]
     assert [e.value for e in val_acc] == pytest.approx([float(r["val_acc"]) for r in metrics])
+    epochs = written.Scalars("epoch/epoch")
+    assert [(e.step, e.value) for e in epochs] == [
+        (int(r["step"]), int(r["epoch"])) for r in metrics
+    ]
     assert written.Scalars("step/loss")[-1].step == int(metrics[-1]["step"])
 
 
-def test_export_tensorboard_without_tensorboard_says_how_to_get_it(
-    finished: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_exporting_to_tensorboard_again_replaces_the_previous_export(
+    finished: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = finished.parent / "tb-twice"
+    argv = ["export", str(finished), "--format", "tensorboard", "--out", str(out)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "replaced the previous export" in capsys.readouterr().out
+    assert len(list(out.glob("events.out.tfevents.*"))) == 1
+    written = EventAccumulator(str(out))
+    written.Reload()
+    steps = [e.step for e in written.Scalars("epoch/val_accuracy")]
+    assert len(steps) == len(set(steps)) == 2  # each point once
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "hint"),
+    [
+        (None, "pip install 'tuitrain[tensorboard]'"),
+        ('{"url": "file:///src/tuitrain", "dir_info": {"editable": true}}',
+         "pip install -e '/src/tuitrain[tensorboard]'"),
+    ],
+)  # fmt: skip
+def test_export_tensorboard_without_tensorboard_says_how_to_get_it(
+    finished: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    direct_url: str | None,
+    hint: str,
+) -> None:
+    from importlib import metadata
+
     real_import = builtins.__import__
 
     def no_tensorboard(name: str, *args, **kwargs):
@@ -80,9 +117,17 @@ def test_export_tensorboard_without_tensorboard_says_how_to_get_it(
             raise ImportError(name)
         return real_import(name, *args, **kwargs)
 
+    class Installed:
+        def read_text(self, name: str) -> str | None:
+            return direct_url if name == "direct_url.json" else None
+
+    monkeypatch.setattr(metadata, "distribution", lambda name: Installed())
     monkeypatch.setattr(builtins, "__import__", no_tensorboard)
-    assert main(["export", str(finished), "--format", "tensorboard"]) == 2
-    assert "pip install tensorboard" in capsys.readouterr().err
+    out = finished.parent / "never-made" / "tb"
+    argv = ["export", str(finished), "--format", "tensorboard", "--out", str(out)]
+    assert main(argv) == 2
+    assert f"hint: {hint}" in capsys.readouterr().err
+    assert not out.parent.exists()  # a failed export leaves no empty folder
 
 
 def test_resuming_a_finished_run_asks_for_more_epochs(

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tuitrain.cli_common import Command, add_set_option
 from tuitrain.runs.resolve import RUNS_DIR_ENV, default_runs_dir, where
+
+if TYPE_CHECKING:
+    from tuitrain.engine.events import Event
 
 
 def add_runs_dir(parser: argparse.ArgumentParser) -> None:
@@ -143,19 +148,13 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def export(args: argparse.Namespace) -> int:
-    from tuitrain.runs.export import run_events, write_csv, write_tensorboard
+    from tuitrain.runs.export import run_events, write_csv
     from tuitrain.runs.resolve import resolve_run
 
     run_dir = resolve_run(args.run, args.runs_dir)
     events = run_events(run_dir)
     if args.format == "tensorboard":
-        out = args.out or run_dir / "tensorboard"
-        problem = _tensorboard_dir_problem(out)
-        if problem:
-            return _bad_out(out, problem)
-        count = write_tensorboard(events, out)
-        print(f"wrote {count} scalars to {out}  (view: tensorboard --logdir {out})")
-        return 0
+        return _export_tensorboard(events, args.out or run_dir / "tensorboard")
     if args.out is None:
         write_csv(events, sys.stdout, steps=args.steps)
         return 0
@@ -168,6 +167,32 @@ def export(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _bad_out(args.out, exc.strerror or str(exc))
     print(f"wrote {rows} rows to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _export_tensorboard(events: list[Event], out: Path) -> int:
+    """Write (or replace) the TensorBoard export in `out`; a failure leaves no folder behind."""
+    from tuitrain.runs.export import (
+        previous_tensorboard_files,
+        tensorboard_writer,
+        write_tensorboard,
+    )
+
+    tensorboard_writer()  # before any folder is made: without tensorboard, nothing is left
+    created = not out.exists()
+    problem = _tensorboard_dir_problem(out)
+    if problem:
+        return _bad_out(out, problem)
+    replaced = len(previous_tensorboard_files(out))
+    try:
+        count = write_tensorboard(events, out)
+    except OSError as exc:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        return _bad_out(out, exc.strerror or str(exc))
+    if replaced:
+        print(f"replaced the previous export in {out} ({replaced} event file(s) removed)")
+    print(f"wrote {count} scalars to {out}  (view: tensorboard --logdir {out})")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
@@ -39,41 +40,74 @@ def write_csv(events: Iterable[ev.Event], out: TextIO, *, steps: bool = False) -
     return rows
 
 
-def write_tensorboard(events: Iterable[ev.Event], log_dir: Path) -> int:
-    """Scalars for TensorBoard; returns how many were written."""
+TENSORBOARD_FILES = "events.out.tfevents.*"
+
+
+def tensorboard_writer() -> type:
+    """TensorBoard's SummaryWriter, or a UserError whose hint fits how tuitrain was installed."""
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
         raise UserError(
             "exporting to TensorBoard needs the tensorboard package",
-            hint="pip install tensorboard  (or: pip install -e '.[tensorboard]')",
+            hint=_tensorboard_install_hint(),
         ) from None
+    return SummaryWriter
+
+
+def _tensorboard_install_hint() -> str:
+    """The checkout's extra where tuitrain was installed with -e, else the extra by name."""
+    from importlib import metadata
+
+    try:
+        recorded = metadata.distribution("tuitrain").read_text("direct_url.json")
+        direct_url = json.loads(recorded or "{}")
+    except (metadata.PackageNotFoundError, ValueError):
+        direct_url = {}
+    if direct_url.get("dir_info", {}).get("editable"):
+        checkout = direct_url.get("url", "").removeprefix("file://") or "."
+        return f"pip install -e '{checkout}[tensorboard]'"
+    return "pip install 'tuitrain[tensorboard]'"
+
+
+def previous_tensorboard_files(log_dir: Path) -> list[Path]:
+    """Event files an earlier export left in `log_dir` (TensorBoard would show both)."""
+    return sorted(log_dir.glob(TENSORBOARD_FILES)) if log_dir.is_dir() else []
+
+
+def write_tensorboard(events: Iterable[ev.Event], log_dir: Path) -> int:
+    """Scalars for TensorBoard, replacing an earlier export's event files; returns how many.
+
+    Every scalar is on the global step, so epoch and step curves share TensorBoard's step axis;
+    the epoch number is a scalar of its own (`epoch/epoch`)."""
+    writer_class = tensorboard_writer()
+    for stale in previous_tensorboard_files(log_dir):
+        stale.unlink()
     written = 0
-    with SummaryWriter(log_dir=str(log_dir)) as writer:
+    with writer_class(log_dir=str(log_dir)) as writer:
         for event in events:
-            for tag, value, step in _scalars(event):
+            for tag, value in _scalars(event):
                 if value is not None:
-                    writer.add_scalar(tag, value, step, walltime=event.time)
+                    writer.add_scalar(tag, value, event.step, walltime=event.time)
                     written += 1
     return written
 
 
-def _scalars(event: ev.Event) -> list[tuple[str, float | None, int]]:
+def _scalars(event: ev.Event) -> list[tuple[str, float | None]]:
     if isinstance(event, ev.StepProgress):
-        step = event.step
         return [
-            ("step/loss", event.loss, step),
-            ("step/accuracy", event.acc, step),
-            ("step/lr", event.lr, step),
-            ("step/images_per_s", event.images_per_s, step),
+            ("step/loss", event.loss),
+            ("step/accuracy", event.acc),
+            ("step/lr", event.lr),
+            ("step/images_per_s", event.images_per_s),
         ]
     if isinstance(event, ev.EpochEnded):
-        epoch = event.epoch
         return [
-            ("epoch/train_loss", event.train_loss, epoch),
-            ("epoch/train_accuracy", event.train_acc, epoch),
-            ("epoch/val_loss", event.val_loss, epoch),
-            ("epoch/val_accuracy", event.val_acc, epoch),
-            ("epoch/lr", event.lr, epoch),
+            ("epoch/epoch", event.epoch),
+            ("epoch/train_loss", event.train_loss),
+            ("epoch/train_accuracy", event.train_acc),
+            ("epoch/val_loss", event.val_loss),
+            ("epoch/val_accuracy", event.val_acc),
+            ("epoch/lr", event.lr),
         ]
     return []
