@@ -20,13 +20,14 @@ from tuitrain.engine import events as ev
 from tuitrain.engine.trainer import ResumePoint, Trainer
 from tuitrain.errors import UserError
 from tuitrain.exitcodes import INTERRUPTED, for_result
-from tuitrain.headless import HeadlessPrinter, describe_end
+from tuitrain.headless import HeadlessPrinter
 from tuitrain.runs.checkpoint import load_latest
 from tuitrain.runs.log import RunLog
 from tuitrain.runs.reader import read_history
 from tuitrain.runs.rundir import CONSOLE_LOG, RunDirectory
 from tuitrain.runs.status import read_status
 from tuitrain.signals import SignalBridge
+from tuitrain.words import describe_end
 
 if TYPE_CHECKING:  # the monitor imports textual, which batch jobs never load
     from tuitrain.ui.app import MonitorApp

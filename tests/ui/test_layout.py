@@ -41,7 +41,7 @@ async def test_the_80x24_screen_shows_every_panel() -> None:
         "sgd lr 0.1 mom 0.9 wd 5e-4",  # the optimizer
         "batch norm · input computed",  # both normalizations
         "aug crop, flip",  # augmentations
-        "epoch 3/10: train 0.5 / 65.0%, val 0.6833 / 59.0% best",  # the log, newest first
+        "epoch 3/10: train 0.5000 / 65.0%, val 0.6833 / 59.0% best",  # the log, newest first
     ):
         assert word in text, word
     assert text.index("epoch 3/10: train") < text.index("epoch 2/10: train")

@@ -8,17 +8,16 @@ or another protocol).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from tuitrain.control.client import connect_run
 from tuitrain.control.errors import BAD_INPUT, REFUSED, BadInput, ControlError
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.errors import UserError
-from tuitrain.headless import duration, number, percent
 from tuitrain.runs.resolve import resolve_run
+from tuitrain.words import ctl_answer
 
 ACTIONS: dict[str, type[cmd.Command]] = {
     "pause": cmd.Pause,
@@ -59,7 +58,7 @@ def ctl_main(
     if isinstance(answer, ev.CommandRejected):
         print(f"tuitrain ctl: {run_dir.name} refused {action}: {answer.reason}", file=err)
         return REFUSED
-    print(describe(answer), file=out)
+    print(ctl_answer(answer), file=out)
     return 0
 
 
@@ -80,42 +79,3 @@ def build_command(action: str, value: float | None) -> cmd.Command:
         return kind(source="ctl", **{arg: float(value)})
     except (TypeError, ValueError) as exc:
         raise BadInput(f"{action}: {exc}") from None
-
-
-def describe(event: ev.Event) -> str:
-    """The run's answer as one line for the user."""
-    formatter = _DESCRIBE.get(type(event))
-    return formatter(event) if formatter is not None else f"{event.type} (step {_step(event)})"
-
-
-def _step(event: ev.Event) -> Any:
-    return getattr(event, "step", "?")
-
-
-def _lr(event: ev.LRChanged) -> str:
-    # The factor asked for, then the user's scale in total (what resume keeps applying).
-    return (
-        f"learning rate {event.previous:.4g} -> {event.lr:.4g} ({event.reason}) "
-        f"at step {event.step}; your scale on the schedule is now x{event.scale:.4g}"
-    )
-
-
-def _validated(event: ev.Validated) -> str:
-    return (
-        f"validated at step {event.step}: val loss {number(event.val_loss)}, "
-        f"val acc {percent(event.val_acc)}"
-    )
-
-
-def _finished(event: ev.Finished) -> str:
-    return f"{event.status} at step {event.step} ({event.epoch} epochs complete)"
-
-
-_DESCRIBE: dict[type, Callable[[Any], str]] = {
-    ev.Paused: lambda e: f"paused at step {e.step}",
-    ev.Resumed: lambda e: f"resumed at step {e.step} after {duration(e.paused_s)} paused",
-    ev.LRChanged: _lr,
-    ev.CheckpointSaved: lambda e: f"checkpoint saved: {e.path} (step {e.step})",
-    ev.Validated: _validated,
-    ev.Finished: _finished,
-}

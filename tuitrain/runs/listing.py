@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tuitrain.headless import duration, metric_value
 from tuitrain.runs.status import STATUS_FILE, read_status
+from tuitrain.words import duration, metric_value
 
 SHOWN_STATUS = {
     "starting": "running",

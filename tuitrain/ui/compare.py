@@ -20,9 +20,10 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
+from tuitrain import words
 from tuitrain.engine.events import event_from_dict
 from tuitrain.runs.status import LIVE, read_status
-from tuitrain.ui import describe, fmt
+from tuitrain.ui import describe
 from tuitrain.ui.history import RunHistory
 from tuitrain.ui.replay import interrupted_end
 from tuitrain.ui.widgets.bars import status_word
@@ -195,10 +196,10 @@ class CompareApp(App[int]):
             preset = h.preset
             table.add_row(
                 Text(f"{run.mark} {run.name}", style=run.color),
-                Text(fmt.percent(best), style="bold"),
+                Text(words.percent(best), style="bold"),
                 f"{at:g}" if at is not None else "--",
-                fmt.number(last.train_loss if last else None),
-                fmt.number(last.val_loss if last else None),
+                words.loss(last.train_loss if last else None),
+                words.loss(last.val_loss if last else None),
                 f"{last.epoch}/{last.epochs}" if last else "0",
                 status_word(h),
                 h.started.preset_name if h.started else "?",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuitrain.ui import fmt
+from tuitrain import words
 
 _OPTIM_EXTRAS = (("momentum", "mom"), ("betas", "betas"), ("alpha", "alpha"))
 _SCHEDULE_DETAILS = {
@@ -54,7 +54,7 @@ def optimizer(preset: dict[str, Any]) -> str:
     optim = _section(preset, "optim")
     if not optim:
         return ""
-    parts = [str(optim.get("kind", "?")), f"lr {fmt.lr(optim.get('lr'))}"]
+    parts = [str(optim.get("kind", "?")), f"lr {words.lr(optim.get('lr'))}"]
     for key, label in _OPTIM_EXTRAS:
         if optim.get(key) not in (None, 0, 0.0):
             parts.append(f"{label} {short(optim[key])}")

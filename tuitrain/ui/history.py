@@ -13,16 +13,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tuitrain import words
 from tuitrain.engine import events as ev
 from tuitrain.engine.commands import Command
-from tuitrain.headless import metric_value
-from tuitrain.ui import describe, fmt
+from tuitrain.ui import describe
 from tuitrain.ui.series import BucketSeries
 
 Status = Literal["starting", "running", "paused", "finished", "failed"]
 Level = Literal["info", "ok", "request", "warning", "error"]
-
-USER_SOURCES = frozenset({"key", "attach", "ctl", "api", "signal"})
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ class LearningRate:
 
     @property
     def by_user(self) -> bool:
-        return self.source in USER_SOURCES
+        return self.source in words.USER_SOURCES
 
 
 class RunHistory:
@@ -181,13 +179,7 @@ class RunHistory:
         self._preset = describe.complete(e.preset)
         self.status = "running"
         self.lr.value, self.lr.source, self.lr.step = e.lr, "schedule", e.step
-        what = "resumed" if e.resumed else "started"
-        self._say(
-            "info",
-            f"{what} {e.preset_name} on {e.device_name} ({e.precision}): "
-            f"{e.epochs} epochs × {e.steps_per_epoch} steps, {fmt.count(e.parameters)} params",
-            notice=False,
-        )
+        self._say("info", _text(e), notice=False)
 
     def _on_step(self, e: ev.StepProgress) -> None:
         self.progress = e
@@ -205,12 +197,7 @@ class RunHistory:
         self.val_acc.append(e.epoch, e.val_acc)
         request = self._answer(e.cmd_id)
         if request is not None or e.source != "schedule":
-            self._say(
-                "ok",
-                f"validated at epoch {e.epoch:.2f}: loss {fmt.number(e.val_loss)}, "
-                f"acc {fmt.percent(e.val_acc)} ({e.source})",
-                notice=request is not None,
-            )
+            self._say("ok", _text(e), notice=request is not None)
             self._mark(e.step, "validate", "V")
 
     def _on_epoch(self, e: ev.EpochEnded) -> None:
@@ -223,29 +210,16 @@ class RunHistory:
             self.val_acc.append(e.epoch, e.val_acc)
         if e.is_best:
             self.best = (e.best_metric, e.best_value, e.epoch)
-        val = (
-            f", val {fmt.number(e.val_loss)} / {fmt.percent(e.val_acc)}"
-            if e.val_loss is not None
-            else ""
-        )
-        star = " best" if e.is_best else ""
-        self._say(
-            "info",
-            f"epoch {e.epoch}/{e.epochs}: train {fmt.number(e.train_loss)} / "
-            f"{fmt.percent(e.train_acc)}{val}{star}",
-            notice=False,
-        )
+        self._say("info", _text(e), notice=False)
 
     def _on_lr(self, e: ev.LRChanged) -> None:
         request = self._answer(e.cmd_id)
         self.lr.value, self.lr.source, self.lr.step = e.lr, e.source, e.step
         self.lr.reason, self.lr.scale = e.reason, e.scale
         self.lr.series.append(self.x_of(e.step), e.lr)
-        who = {"schedule": "schedule", "nan": "NaN roll-back"}.get(e.source, e.source)
-        reason = f", {e.reason}" if e.reason else ""
         self._say(
             "warning" if e.source == "nan" else "ok",
-            f"LR {fmt.lr(e.previous)} → {fmt.lr(e.lr)} ({who}{reason}) at step {e.step}",
+            _text(e),
             notice=request is not None or e.source == "nan",
         )
         self._mark(e.step, "lr", "↓" if e.lr < e.previous else "↑")
@@ -253,74 +227,60 @@ class RunHistory:
     def _on_paused(self, e: ev.Paused) -> None:
         self._answer(e.cmd_id)
         self.status = "paused"
-        self._say("ok", f"paused at step {e.step} ({e.source})")
+        self._say("ok", _text(e))
         self._mark(e.step, "pause", "P")
 
     def _on_resumed(self, e: ev.Resumed) -> None:
         self._answer(e.cmd_id)
         self.status = "running"
-        self._say("ok", f"resumed at step {e.step} after {fmt.duration(e.paused_s)} ({e.source})")
+        self._say("ok", _text(e))
 
     def _on_checkpoint(self, e: ev.CheckpointSaved) -> None:
         request = self._answer(e.cmd_id)
-        self._say(
-            "ok",
-            f"checkpoint ({e.reason}) saved at step {e.step} in {e.seconds:.1f}s: {e.path}",
-            notice=request is not None or e.reason == "user",
-        )
+        self._say("ok", _text(e), notice=request is not None or e.reason == "user")
         if e.reason in ("user", "signal"):
             self._mark(e.step, "checkpoint", "S")
 
     def _on_warned(self, e: ev.Warned) -> None:
         self.warnings += 1
-        self._say("warning", f"{e.category}: {e.message}")
+        self._say("warning", _text(e))
         if e.category == "nan" and e.step is not None:
             self._mark(e.step, "nan", "!")
 
     def _on_rejected(self, e: ev.CommandRejected) -> None:
         request = self._answer(e.cmd_id)
-        what = request.label if request is not None else e.command
-        self._say("error", f"{what} rejected: {e.reason}")
+        self._say("error", _text(e, request.label if request is not None else None))
 
     def _on_run_resumed(self, e: ev.RunResumed) -> None:
         self.resumed = e
-        exact = "exactly" if e.exact else "approximately"
-        note = f" ({e.note})" if e.note else ""
-        self._say(
-            "info",
-            f"continuing from {e.checkpoint} at epoch {e.epoch}, {exact}{note}",
-            notice=False,
-        )
+        self._say("info", _text(e), notice=False)
 
     def _on_finished(self, e: ev.Finished) -> None:
         self._answer(e.cmd_id)
         self.outcome = e
         self.status = "finished"
         self.pending.clear()
-        best = ""
-        if e.best_value is not None:
-            best = f", best {e.best_metric} {metric_value(e.best_metric, e.best_value)}"
-        reason = f" ({e.reason})" if e.reason else ""
-        self._say(
-            "ok",
-            f"finished: {e.status.replace('_', ' ')}{reason} after {e.epoch} epochs, "
-            f"step {e.step}{best}",
-        )
+        self._say("ok", _text(e))
 
     def _on_failed(self, e: ev.Failed) -> None:
         self.outcome = e
         self.status = "failed"
         self.pending.clear()
-        self._say("error", f"FAILED: {e.error}: {e.message}")
+        self._say("error", _text(e))
 
     def _on_log(self, e: ev.Log) -> None:
         level: Level = "info"
         if e.level in ("warning", "error"):
             level = "warning" if e.level == "warning" else "error"
-        self._say(level, e.message, notice=False)
+        self._say(level, _text(e), notice=False)
 
     def _mark(self, step: int, kind: str, label: str) -> None:
         self.markers.append(Marker(self.x_of(step), step, kind, label))
+
+
+def _text(event: ev.Event, label: str | None = None) -> str:
+    line = words.monitor_line(event, label)
+    return line if line is not None else event.type
 
 
 def _has_point_at(series: BucketSeries, x: float) -> bool:

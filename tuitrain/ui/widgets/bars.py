@@ -8,8 +8,9 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.widgets import Static
 
+from tuitrain import words
 from tuitrain.engine import events as ev
-from tuitrain.ui import fmt
+from tuitrain.ui import glyphs
 from tuitrain.ui.history import RunHistory
 from tuitrain.ui.styles import FIT_STYLE, LEVEL_MARK, LEVEL_STYLE, STATUS_STYLE
 from tuitrain.ui.widgets.base import HistoryView
@@ -54,7 +55,7 @@ class StatusBar(HistoryView):
             # 3 cells for the separator, 1 to keep the fit verdict apart from the path.
             room = width - left.cell_len - right.cell_len - 4
             if room >= 12:
-                left.append(" · " + fmt.tail(started.run_dir, room), style="dim")
+                left.append(" · " + glyphs.tail(started.run_dir, room), style="dim")
         gap = width - left.cell_len - right.cell_len
         if gap >= 1:
             left.append(" " * gap)
@@ -68,7 +69,7 @@ class StatusBar(HistoryView):
         word = "fit OK" if fit == "ok" else fit.upper()
         text = Text.assemble((word, FIT_STYLE.get(fit, "bold")))
         if gap is not None:
-            text.append(f" gap {fmt.points(gap)}", style="dim")
+            text.append(f" gap {words.points(gap)}", style="dim")
         return text
 
 

@@ -7,7 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Digits
 
-from tuitrain.ui import describe, fmt
+from tuitrain import words
+from tuitrain.ui import describe, glyphs
 from tuitrain.ui.history import RunHistory
 from tuitrain.ui.widgets.base import HistoryView, labelled
 from tuitrain.ui.widgets.plots import LrPlot
@@ -38,11 +39,11 @@ class LrDetails(HistoryView):
             Text(who, style="bold" if h.lr.by_user else ""),
             Text(when, style="dim"),
             labelled("sched", kind, "")
-            + Text(" " + fmt.sparkline(history, room, log=True), style="magenta"),
+            + Text(" " + glyphs.sparkline(history, room, log=True), style="magenta"),
         ]
         if not self.big_value_shown():
             value = Text.assemble(("LR ", "dim"))
-            value.append(f" {fmt.lr(h.lr.value)} ", style="bold reverse")
+            value.append(f" {words.lr(h.lr.value)} ", style="bold reverse")
             rows.insert(0, value)
         return rows
 
@@ -69,7 +70,7 @@ class LrPanel(Vertical):
         yield plot
 
     def show(self) -> None:
-        text = fmt.lr(self.history.lr.value)
+        text = words.lr(self.history.lr.value)
         for digits in self.query(Digits):
             if digits.value != text:
                 digits.update(text)

@@ -18,7 +18,8 @@ from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
-from tuitrain.ui import fmt
+from tuitrain import words
+from tuitrain.ui import glyphs
 from tuitrain.ui.history import RunHistory
 from tuitrain.ui.series import BucketSeries, envelope
 
@@ -108,7 +109,7 @@ class CurvePlot(HistoryPlot):
         self.metric = metric
         self.scale = 100.0 if metric == "acc" else 1.0
         self.value_text: Callable[[float | None], str] = (
-            fmt.percent if metric == "acc" else fmt.number
+            words.percent if metric == "acc" else words.number
         )
 
     def _series(self) -> tuple[BucketSeries, BucketSeries, BucketSeries]:
@@ -162,7 +163,7 @@ class CurvePlot(HistoryPlot):
         if not (len(steps) or len(train) or len(val)):
             return Text("waiting for the first steps…", style="dim")
         text = Text.assemble((f"{self.metric} ", "dim"))
-        spark = fmt.sparkline([y for _, y in steps.means()], max(0, width - 16))
+        spark = glyphs.sparkline([y for _, y in steps.means()], max(0, width - 16))
         text.append(spark, style="cyan")
         text.append(f" {self.value_text(steps.last if len(steps) else train.last)}", style="bold")
         if len(val):
@@ -274,7 +275,7 @@ class LrPlot(HistoryPlot):
             low, high = (low + high) / 2 - 0.5, (low + high) / 2 + 0.5
         plt.ylim(low, high)
         ticks = _decade_ticks(low, high)
-        plt.yticks(ticks, [fmt.lr(10**t) for t in ticks])
+        plt.yticks(ticks, [words.lr(10**t) for t in ticks])
         for marker in [m for m in self.history.markers if m.kind == "lr"][-MAX_MARKERS:]:
             plt.vertical_line(marker.x, color="magenta")
         epoch_ticks(plt, hi, width)

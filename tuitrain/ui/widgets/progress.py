@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from tuitrain.ui import fmt
+from tuitrain import words
+from tuitrain.ui import glyphs
 from tuitrain.ui.styles import FIT_STYLE
 from tuitrain.ui.widgets.base import HistoryView, labelled
 
@@ -31,10 +32,10 @@ class ProgressPanel(HistoryView):
         rows = [
             bar_line(head, fraction, width),
             full if full.cell_len <= width else steps + labelled(" ·", batch),
-            labelled("img/s", fmt.rate(rate)),
-            labelled("elapsed  ", fmt.duration(elapsed)),
-            labelled("ETA epoch", fmt.duration(p.eta_epoch_s if p and live else None)),
-            labelled("ETA run  ", fmt.duration(eta_run if live else None)),
+            labelled("img/s", words.rate(rate)),
+            labelled("elapsed  ", words.duration(elapsed)),
+            labelled("ETA epoch", words.duration(p.eta_epoch_s if p and live else None)),
+            labelled("ETA run  ", words.duration(eta_run if live else None)),
         ]
         if epochs:
             done = 1.0 if not live and h.status == "finished" else (epoch - 1 + fraction) / epochs
@@ -49,7 +50,7 @@ class ProgressPanel(HistoryView):
         word = "OK" if fit == "ok" else fit.upper()
         text = labelled("fit", word, FIT_STYLE.get(fit, "bold"))
         if gap is not None:
-            text.append(f" gap {fmt.points(gap)}", style="dim")
+            text.append(f" gap {words.points(gap)}", style="dim")
         return text
 
 
@@ -57,6 +58,6 @@ def bar_line(head: str, fraction: float, width: int) -> Text:
     text = Text.assemble((head, "bold"))
     size = width - len(head) - 5
     if size >= 2:
-        text.append(fmt.bar(fraction, size), style="cyan")
+        text.append(glyphs.bar(fraction, size), style="cyan")
         text.append(f" {100 * min(1.0, fraction):3.0f}%")
     return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from tuitrain.ui import describe, fmt
+from tuitrain.ui import describe, glyphs
 from tuitrain.ui.widgets.base import HistoryView, labelled
 
 
@@ -22,5 +22,5 @@ class RunPanel(HistoryView):
             labelled("size", f"{started.train_size:,} train · {started.val_size:,} val", "")
         )
         if started.run_dir:
-            rows.append(labelled("dir", fmt.tail(started.run_dir, width - 4), ""))
+            rows.append(labelled("dir", glyphs.tail(started.run_dir, width - 4), ""))
         return rows
