@@ -62,14 +62,16 @@ def test_per_sample_transforms_run_in_worker_processes() -> None:
 
 
 def test_sampler_order_is_seeded_by_epoch_and_resumes_mid_way() -> None:
-    sampler = EpochSampler(10, shuffle=True, seed=1)
+    sampler = EpochSampler(10, shuffle=True, seed=1, batch_size=3)
     sampler.set_epoch(4)
     full = list(sampler)
-    sampler.set_epoch(4, start=6)
+    sampler.set_epoch(4, start_batch=2)
     assert list(sampler) == full[6:] and len(sampler) == 4
     sampler.set_epoch(5)
     assert sorted(full) == list(range(10)) and list(sampler) != full
-    assert list(EpochSampler(4, shuffle=False, seed=1)) == [0, 1, 2, 3]
+    assert list(EpochSampler(4, shuffle=False, seed=1, batch_size=2)) == [0, 1, 2, 3]
+    dropping = EpochSampler(10, shuffle=False, seed=1, batch_size=3, drop_last=True)
+    assert list(dropping) == list(range(9))
 
 
 @pytest.mark.parametrize("loader", ["memory", "stream"])

@@ -37,9 +37,12 @@ class LoadedPreset:
     """Non-fatal remarks, each with its location."""
 
 
-def load_preset(ref: str, overrides: Sequence[str] = ()) -> LoadedPreset:
+def load_preset(
+    ref: str, overrides: Sequence[str] = (), *, world_size: int | None = None
+) -> LoadedPreset:
     """The preset that ref names (a path, or a bundled name), with each `--set` override
-    applied. Raises PresetError listing every problem found."""
+    applied. Raises PresetError listing every problem found. `world_size`: the ranks torchrun
+    started, when there are any (the global batch must divide among them)."""
     parsed = parse_overrides(overrides)
     try:
         file = locate(ref)
@@ -50,7 +53,8 @@ def load_preset(ref: str, overrides: Sequence[str] = ()) -> LoadedPreset:
         document = apply_override(document, override)
     document = Document(with_default_kinds(document.tree), document.source, document.origins)
     try:
-        preset = Preset.model_validate(document.tree)
+        context = {"world_size": world_size} if world_size is not None else None
+        preset = Preset.model_validate(document.tree, context=context)
     except ValidationError as exc:
         raise PresetError(explain(exc, document)) from None
     return LoadedPreset(preset, file.name, file.shown, document.tree, _advice(preset, document))

@@ -14,6 +14,9 @@ Width = Annotated[int, Field(ge=1, le=4096)]
 class ModelCommon(Section):
     norm: Literal["batch", "layer", "group", "none"] = "batch"
     """Normalization after each convolution, before the activation."""
+    sync_bn: bool = False
+    """With several devices, batch norm uses the statistics of the whole global batch
+    (SyncBatchNorm, CUDA only) instead of each device's share of it."""
     groups: Annotated[int, Field(ge=1, le=512)] = 8
     """Channel groups for norm: group; must divide every width."""
     activation: Literal["relu", "gelu", "silu", "leaky_relu", "elu"] = "relu"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from tuitrain.config.augment import Augment
 from tuitrain.config.base import Section, rule_error
@@ -48,10 +48,11 @@ class Preset(Section):
     control: Control = Control()
 
     @model_validator(mode="after")
-    def _sections_agree(self) -> Preset:
+    def _sections_agree(self, info: ValidationInfo) -> Preset:
         _check_validation_needs(self)
         _check_schedule_fits_run(self)
         _check_precision_fits_device(self)
+        _check_batch_splits(self, world_size(self, info.context))
         return self
 
     def best_monitor(self) -> str:
@@ -134,6 +135,35 @@ def _check_schedule_fits_run(preset: Preset) -> None:
             schedule.warmup_epochs,
             f"warmup must be shorter than the run (train.epochs is {epochs})",
             "warmup_too_long",
+        )
+
+
+def world_size(preset: Preset, context: Any) -> int:
+    """How many ranks share each batch: torchrun's world size when the preset is loaded under
+    it (passed as validation context), else train.devices."""
+    if isinstance(context, dict) and isinstance(context.get("world_size"), int):
+        return int(context["world_size"])
+    return preset.train.devices
+
+
+def _check_batch_splits(preset: Preset, ranks: int) -> None:
+    """data.batch_size is the global batch: every rank must take an equal share of it."""
+    size = preset.data.batch_size
+    if ranks > 1 and size % ranks:
+        lower, upper = size - size % ranks, size + ranks - size % ranks
+        raise rule_error(
+            ("data", "batch_size"),
+            size,
+            f"is the global batch and must divide among the {ranks} devices; "
+            f"use {lower or upper} or {upper}",
+            "batch_divides",
+        )
+    if preset.model.sync_bn and preset.train.device == "cpu" and ranks > 1:
+        raise rule_error(
+            ("model", "sync_bn"),
+            True,
+            "SyncBatchNorm runs on CUDA only; set model.sync_bn: false on CPU workers",
+            "sync_bn_device",
         )
 
 

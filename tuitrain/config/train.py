@@ -55,11 +55,27 @@ class Checkpointing(Section):
     keep_best: bool = True
 
 
+class Distributed(Section):
+    """Data-parallel training over several processes (`--devices N`, or under torchrun)."""
+
+    steer_every: Annotated[int, Field(ge=1, le=10_000)] = 4
+    """The ranks exchange commands (pause, LR, checkpoint, stop) and agree on reports every
+    this many steps: a key answers within K steps, and the exchange costs a fraction of a
+    millisecond each time."""
+    timeout_s: Annotated[float, Field(ge=10.0, le=86_400.0)] = 600.0
+    """The longest any collective may wait for the other ranks before the job fails (a pause
+    never comes near it: rank 0 keeps the others informed every half second)."""
+
+
 class Train(Section):
     epochs: Annotated[int, Field(ge=1, le=100_000)] = 10
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     device: Annotated[str, Field(pattern=r"^(auto|cpu|cuda|cuda:\d{1,2})$")] = "auto"
     """auto picks CUDA when present; or cpu, cuda, cuda:N."""
+    devices: Annotated[int, Field(ge=1, le=1024)] = 1
+    """Worker processes on this machine, one per GPU (or CPU workers): data-parallel training
+    with data.batch_size as the global batch. Under torchrun, torchrun's world size wins."""
+    distributed: Distributed = Distributed()
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     """auto: bf16 autocast on GPUs that support it, fp32 on CPU."""
     channels_last: Literal["auto"] | bool = "auto"

@@ -11,6 +11,7 @@ from tuitrain.data.augment import BatchAugment
 from tuitrain.data.images import Images, ImageSet
 from tuitrain.data.memory import MemoryEvalLoader, MemoryTrainLoader
 from tuitrain.data.prepared import EvalLoader, TrainLoader
+from tuitrain.data.shard import WHOLE, Shard
 from tuitrain.data.sources import DataSection
 from tuitrain.data.stats import Normalizer
 from tuitrain.data.stream import SampleDataset, StreamEvalLoader, StreamTrainLoader
@@ -32,6 +33,8 @@ class LoaderPlan:
     num_classes: int
     mean: tuple[float, ...]
     workers: int
+    shard: Shard = WHOLE
+    """This rank's share of every batch and of the validation set."""
 
     @property
     def eval_batch_size(self) -> int:
@@ -50,6 +53,7 @@ def memory_loaders(plan: LoaderPlan, train: ImageSet, val: ImageSet | None) -> L
         seed=plan.seed,
         augment=BatchAugment(plan.augment, plan.num_classes, plan.normalize),
         channels_last=plan.channels_last,
+        shard=plan.shard,
     )
     if val is None:
         return train_loader, None
@@ -59,6 +63,7 @@ def memory_loaders(plan: LoaderPlan, train: ImageSet, val: ImageSet | None) -> L
         batch_size=plan.eval_batch_size,
         normalize=plan.normalize,
         channels_last=plan.channels_last,
+        shard=plan.shard,
     )
     return train_loader, val_loader
 
@@ -78,6 +83,7 @@ def stream_loaders(plan: LoaderPlan, train: Images, val: Images | None) -> Loade
         device=plan.device,
         batch_augment=BatchAugment(batch_only, plan.num_classes, plan.normalize),
         channels_last=plan.channels_last,
+        shard=plan.shard,
     )
     if val is None:
         return train_loader, None
@@ -88,5 +94,6 @@ def stream_loaders(plan: LoaderPlan, train: Images, val: Images | None) -> Loade
         device=plan.device,
         normalize=plan.normalize,
         channels_last=plan.channels_last,
+        shard=plan.shard,
     )
     return train_loader, val_loader

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from tuitrain.data.augment import BatchAugment
 from tuitrain.data.seeding import AUGMENT, ORDER, derive_seed, generator
+from tuitrain.data.shard import WHOLE, Shard, global_batch_size
 
 
 def batch_count(size: int, batch_size: int, drop_last: bool) -> int:
@@ -40,11 +41,12 @@ class MemoryTrainLoader:
         seed: int,
         augment: BatchAugment,
         channels_last: bool = False,
+        shard: Shard = WHOLE,
     ) -> None:
         self.images, self.labels = images, labels
         self.device = images.device
         self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
-        self.augment, self.channels_last = augment, channels_last
+        self.augment, self.channels_last, self.shard = augment, channels_last, shard
         self.batches_per_epoch = batch_count(images.shape[0], batch_size, drop_last)
 
     def order(self, epoch: int) -> Tensor:
@@ -59,11 +61,20 @@ class MemoryTrainLoader:
         order = self.order(epoch)
         gen = torch.Generator(device=self.device)
         size = self.batch_size
+        n = self.images.shape[0]
         for k in range(start_batch, self.batches_per_epoch):
             index = order[k * size : (k + 1) * size]
+            start, end = self.shard.bounds(global_batch_size(n, size, k))
+            if not self.augment.active:
+                index = index[start:end]  # per-image work only: gather this rank's share
             x, y = to_float(self.images[index]), self.labels[index]
             gen.manual_seed(derive_seed(self.seed, AUGMENT, epoch, k))
             x, y = self.augment(x, y, gen)
+            if self.augment.active and not self.shard.whole:
+                # The draws are made for the whole global batch (and mixup pairs images across
+                # ranks' shares), so each rank augments all of it and keeps its share: the
+                # union of the shares is then exactly the single-process batch.
+                x, y = x[start:end], y[start:end]
             yield finish(x, self.channels_last), y
 
 
@@ -78,7 +89,10 @@ class MemoryEvalLoader:
         batch_size: int,
         normalize: Callable[[Tensor], Tensor],
         channels_last: bool = False,
+        shard: Shard = WHOLE,
     ) -> None:
+        start, end = shard.bounds(images.shape[0])  # each rank validates its own share
+        images, labels = images[start:end], labels[start:end]
         self.images, self.labels = images, labels
         self.batch_size, self.normalize, self.channels_last = batch_size, normalize, channels_last
         self.batches = batch_count(images.shape[0], batch_size, drop_last=False)

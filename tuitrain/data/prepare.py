@@ -11,6 +11,7 @@ from tuitrain.data import capacity
 from tuitrain.data.images import FileSet, Images, ImageSet, first
 from tuitrain.data.loaders import LoaderPlan, memory_loaders, stream_loaders
 from tuitrain.data.prepared import PreparedData
+from tuitrain.data.shard import WHOLE, Shard, check_shares
 from tuitrain.data.sources import DataSection, load_source
 from tuitrain.data.stats import (
     Normalizer,
@@ -37,16 +38,19 @@ def prepare_data(
     channels_last: bool = False,
     log: Log = lambda message: None,
     stats: Stats | None = None,
+    shard: Shard = WHOLE,
 ) -> PreparedData:
     """Load, split and subset the images, fix the normalization, and build both loaders.
 
     `stats` are normalization statistics restored from a checkpoint: they win over the preset,
-    so a resumed run sees its inputs scaled exactly as before.
+    so a resumed run sees its inputs scaled exactly as before. `shard`: this rank's share of
+    every batch and of the validation set, when several ranks train the run.
     """
     source = load_source(data, log)
     train: Images = first(source.train, data.train_subset)
     val = first(source.val, data.val_subset) if source.val is not None else None
     _check_batches(data, len(train))
+    check_shares(len(train), data.batch_size, data.drop_last, shard.count)
     _check_crop(augment, train.shape)
     workers = resolve_workers(data.workers)
     kind = choose_loader(data.loader, train, val, device)
@@ -70,6 +74,7 @@ def prepare_data(
         num_classes=num_classes,
         mean=used[0],
         workers=workers,
+        shard=shard,
     )
     if kind == "memory":
         assert isinstance(train, ImageSet) and (val is None or isinstance(val, ImageSet))

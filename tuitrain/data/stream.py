@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterator
 
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
 from tuitrain.data.augment import BatchAugment
 from tuitrain.data.folder import load_image
 from tuitrain.data.images import FileSet, Images
 from tuitrain.data.memory import batch_count, finish, to_float
 from tuitrain.data.seeding import AUGMENT, ORDER, derive_seed, generator
+from tuitrain.data.shard import WHOLE, Shard, global_batch_size
 
 
 class SampleDataset(Dataset[tuple[Tensor, Tensor]]):
@@ -43,17 +44,38 @@ class SampleDataset(Dataset[tuple[Tensor, Tensor]]):
 
 
 class EpochSampler(Sampler[int]):
-    """Indices of one epoch, seeded by (seed, epoch), from a chosen position on."""
+    """Indices of one epoch, seeded by (seed, epoch), from a chosen batch on.
 
-    def __init__(self, size: int, *, shuffle: bool, seed: int) -> None:
-        self.size, self.shuffle, self.seed = size, shuffle, seed
-        self.epoch, self.start = 0, 0
+    With several ranks it is the distributed sampler: every rank draws the same permutation
+    and takes its share of each global batch (see tuitrain.data.shard), so the ranks' batches
+    at a step together hold the images a single process would train on at that step.
+    """
 
-    def set_epoch(self, epoch: int, start: int = 0) -> None:
-        self.epoch, self.start = epoch, start
+    def __init__(
+        self,
+        size: int,
+        *,
+        shuffle: bool,
+        seed: int,
+        batch_size: int,
+        drop_last: bool = False,
+        shard: Shard = WHOLE,
+    ) -> None:
+        self.size, self.shuffle, self.seed, self.shard = size, shuffle, seed, shard
+        self.batch_size = batch_size
+        self.batches = batch_count(size, batch_size, drop_last)
+        self.epoch, self.start_batch = 0, 0
+
+    def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
+        self.epoch, self.start_batch = epoch, start_batch
 
     def __len__(self) -> int:
-        return max(0, self.size - self.start)
+        return sum(len(range(*self._share(k))) for k in range(self.start_batch, self.batches))
+
+    def _share(self, batch: int) -> tuple[int, int]:
+        start, end = self.shard.bounds(global_batch_size(self.size, self.batch_size, batch))
+        offset = batch * self.batch_size
+        return offset + start, offset + end
 
     def __iter__(self) -> Iterator[int]:
         if self.shuffle:
@@ -62,7 +84,8 @@ class EpochSampler(Sampler[int]):
             order = torch.randperm(self.size, generator=gen)
         else:
             order = torch.arange(self.size)
-        return iter(order[self.start :].tolist())
+        shares = [order[slice(*self._share(k))] for k in range(self.start_batch, self.batches)]
+        return iter(torch.cat(shares).tolist() if shares else [])
 
 
 def resolve_workers(workers: int | str) -> int:
@@ -86,7 +109,7 @@ def _worker_context() -> multiprocessing.context.BaseContext | None:
 
 
 def make_loader(
-    dataset: SampleDataset,
+    dataset: Dataset[tuple[Tensor, Tensor]],
     *,
     batch_size: int,
     workers: int,
@@ -123,22 +146,31 @@ class StreamTrainLoader:
         device: torch.device,
         batch_augment: BatchAugment,
         channels_last: bool = False,
+        shard: Shard = WHOLE,
     ) -> None:
         self.device, self.seed, self.batch_size = device, seed, batch_size
         self.batch_augment, self.channels_last = batch_augment, channels_last
-        self.sampler = EpochSampler(len(dataset), shuffle=shuffle, seed=seed)
+        self.sampler = EpochSampler(
+            len(dataset),
+            shuffle=shuffle,
+            seed=seed,
+            batch_size=batch_size,
+            drop_last=drop_last,
+            shard=shard,
+        )
+        # The sampler already holds whole batches only, cut into this rank's shares; the last
+        # share may be shorter (never empty: see check_shares).
         self.loader = make_loader(
             dataset,
-            batch_size=batch_size,
+            batch_size=batch_size // shard.count,
             workers=workers,
             device=device,
             sampler=self.sampler,
-            drop_last=drop_last,
         )
         self.batches_per_epoch = batch_count(len(dataset), batch_size, drop_last)
 
     def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[tuple[Tensor, Tensor]]:
-        self.sampler.set_epoch(epoch, start_batch * self.batch_size)
+        self.sampler.set_epoch(epoch, start_batch)
         gen = torch.Generator(device=self.device)
         for k, (images, labels) in enumerate(self.loader, start_batch):
             x = to_float(images.to(self.device, non_blocking=True))
@@ -160,10 +192,13 @@ class StreamEvalLoader:
         device: torch.device,
         normalize: Callable[[Tensor], Tensor],
         channels_last: bool = False,
+        shard: Shard = WHOLE,
     ) -> None:
         self.device, self.normalize, self.channels_last = device, normalize, channels_last
-        self.loader = make_loader(dataset, batch_size=batch_size, workers=workers, device=device)
-        self.batches = batch_count(len(dataset), batch_size, drop_last=False)
+        start, end = shard.bounds(len(dataset))  # each rank validates its own share
+        share = Subset(dataset, range(start, end)) if not shard.whole else dataset
+        self.loader = make_loader(share, batch_size=batch_size, workers=workers, device=device)
+        self.batches = batch_count(end - start, batch_size, drop_last=False)
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
         for images, labels in self.loader:
