@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import pytest
 
 from tests.ui.fakes import ScriptedLink, diverging_events, history_events
 from tests.ui.screen import legible, region_cells, screen_cells, settle, shows
 from tuitrain.config.train import Control
+from tuitrain.engine import events as ev
 from tuitrain.ui.app import MonitorApp
 
 FRAME = set("┌┐└┘─│┤├┬┴┼")
@@ -65,3 +69,21 @@ async def test_a_diverging_loss_keeps_short_ticks_and_room_for_the_curve() -> No
     drawn = [char for char in canvas if char in CURVE or "\u2800" < char <= "\u28ff"]
     assert len(drawn) >= 30, "\n".join(lines)
     assert min(line.find("┌") for line in lines if "┌" in line) <= 8, "\n".join(lines)
+
+
+async def test_zero_step_losses_keep_the_log_axis_of_a_diverging_loss() -> None:
+    # Some batches fitted exactly (loss 0) while the run diverged to 1e19: the axis stays
+    # logarithmic, labelled in decades, and the zeros sit on its floor instead of a 0 tick.
+    events = [
+        replace(e, loss=0.0) if isinstance(e, ev.StepProgress) and e.step % 7 == 0 else e
+        for e in diverging_events(top=1.4e19)
+    ]
+    app = MonitorApp(ScriptedLink(events), Control(refresh_hz=10), "test")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await shows(pilot, "RUNNING", "• val")
+        await settle(pilot)
+        plot = app.query_one("#loss-plot")
+        lines = ["".join(char for char, _ in row) for row in region_cells(app, plot.content_region)]
+    labels = [line[: line.index("┤")].strip() for line in lines if "┤" in line]
+    assert len(labels) >= 3, "\n".join(lines)
+    assert all(re.fullmatch(r"1e-?\d+|0\.0*1|1|10+", label) for label in labels), labels

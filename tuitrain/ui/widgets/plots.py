@@ -137,11 +137,15 @@ class CurvePlot(HistoryPlot):
                 curves.append(
                     ([c.x for c in points], [c.mean * self.scale for c in points], marker, color)
                 )
-        log = self.metric == "loss" and spans_decades(
-            [y for _, curve, _, _ in curves for y in curve], LOG_DECADES
-        )
+        # Zeros (a batch fitted exactly) have no logarithm: they sit at the smallest positive
+        # value shown instead of turning the log axis off under a diverging curve.
+        positive = [y for _, curve, _, _ in curves for y in curve if 0 < y < math.inf]
+        log = self.metric == "loss" and spans_decades(positive, LOG_DECADES)
         if log:
-            curves = [(xs, [math.log10(y) for y in ys], m, c) for xs, ys, m, c in curves]
+            floor = min(positive)
+            curves = [
+                (xs, [math.log10(max(y, floor)) for y in ys], m, c) for xs, ys, m, c in curves
+            ]
         for xs, curve, marker, color in curves:
             plt.plot(xs, curve, marker=marker, color=color)
         plotted = [y for _, curve, _, _ in curves for y in curve]
