@@ -119,9 +119,13 @@ def test_unknown_and_ambiguous_runs_are_bad_input(runs_dir: Path) -> None:
         (runs_dir / name / "status.json").write_text('{"status": "completed"}')
     code, _, err = run_ctl(runs_dir, "gamma", "pause")
     assert code == BAD_INPUT and "no run named 'gamma'" in err
-    code, _, err = run_ctl(runs_dir, "alpha", "pause")
-    assert code == BAD_INPUT and "'alpha' matches 2 runs" in err
+    code, _, err = run_ctl(runs_dir, "alph", "pause")
+    assert code == BAD_INPUT and "'alph' matches 2 runs" in err
     assert "20261127-090000-alpha (completed)" in err and "20261127-100000-alpha" in err
+    # A name two runs share is no prefix: the newest is meant, and the user hears of both.
+    code, _, err = run_ctl(runs_dir, "alpha", "pause")
+    assert code == NOT_RUNNING and "taking the newest, 20261127-100000-alpha" in err
+    assert "run 20261127-100000-alpha is not running" in err
     assert run_ctl(runs_dir, "20261127-11", "pause")[0] == NOT_RUNNING  # unique: found
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tuitrain.errors import UserError
-from tuitrain.runs.resolve import newest_live_run, resolve_run
+from tuitrain.runs.resolve import newest_live_run, newest_run, resolve_run, runs_named
 from tuitrain.runs.status import this_process
 
 
@@ -69,3 +69,31 @@ def test_newest_live_run_skips_finished_and_dead_runs(runs_dir: Path, dead_pid: 
     assert newest_live_run(runs_dir) == paused
     assert newest_live_run(runs_dir / "missing") is None
     assert os.getpid() != dead_pid
+
+
+def test_an_exact_name_wins_over_the_longer_names_it_starts(runs_dir: Path) -> None:
+    exact = make_run(runs_dir, "20261201-100000-termtest", "completed", 1.0)
+    make_run(runs_dir, "20261201-110000-termtest2", "completed", 2.0)
+    assert resolve_run("termtest", runs_dir) == exact
+    with pytest.raises(UserError, match="matches 2 runs"):
+        resolve_run("term", runs_dir)  # a mere prefix of both is still ambiguous
+
+
+def test_a_name_several_runs_share_takes_the_newest_and_says_which(runs_dir: Path) -> None:
+    older = make_run(runs_dir, "20261201-100000-default", "completed", 1.0)
+    newer = make_run(runs_dir, "20261201-110000-default", "completed", 2.0)
+    make_run(runs_dir, "20261201-120000-default-wide", "completed", 3.0)
+    notes: list[str] = []
+    assert resolve_run("default", runs_dir, note=notes.append) == newer
+    (note,) = notes
+    assert "names 2 runs" in note and f"taking the newest, {newer.name}" in note
+    assert older.name in note
+    assert runs_named("default", runs_dir) == [older, newer]  # compare takes them all
+    assert runs_named("default-wide", runs_dir) == [runs_dir / "20261201-120000-default-wide"]
+
+
+def test_newest_run_is_the_last_started_whatever_its_state(runs_dir: Path) -> None:
+    assert newest_run(runs_dir) is None
+    make_run(runs_dir, "20261201-100000-a", "running", 100.0)
+    last = make_run(runs_dir, "20261201-090000-b", "completed", 300.0)
+    assert newest_run(runs_dir) == last

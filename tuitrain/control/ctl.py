@@ -46,7 +46,9 @@ def ctl_main(
     err = err or sys.stderr
     try:
         command = build_command(action, value)
-        run_dir = resolve_run(run, runs_dir)
+        run_dir = resolve_run(
+            run, runs_dir, note=lambda note: print(f"tuitrain ctl: {note}", file=err)
+        )
         with connect_run(run_dir, "ctl") as client:
             answer = client.send_command(command)
     except ControlError as exc:
