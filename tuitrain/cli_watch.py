@@ -20,11 +20,6 @@ if TYPE_CHECKING:
 RUN_HELP = "run directory, or a run's name (or the start of it) in --runs-dir"
 
 
-def _one_run(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run", metavar="RUN", help=RUN_HELP)
-    add_runs_dir(parser)
-
-
 def needs_terminal(command: str, instead: str) -> None:
     """The full-screen commands refuse to draw into a file or a pipe, where they would hang."""
     from tuitrain.errors import UserError
@@ -33,25 +28,42 @@ def needs_terminal(command: str, instead: str) -> None:
         raise UserError(f"tuitrain {command} needs a terminal", hint=instead)
 
 
+def _view_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "run", nargs="?", metavar="RUN", help=f"{RUN_HELP} (default: the newest run)"
+    )
+    add_runs_dir(parser)
+
+
 def view(args: argparse.Namespace) -> int:
-    from tuitrain.runs.resolve import resolve_run
+    from tuitrain.errors import UserError
+    from tuitrain.runs.resolve import newest_run, resolve_run, where
     from tuitrain.ui.views import view_run
 
-    run = resolve_run(args.run, args.runs_dir)
+    if args.run is None:
+        newest = newest_run(args.runs_dir)
+        if newest is None:
+            raise UserError(f"no runs in {where(args.runs_dir)}")
+        run = newest
+    else:
+        run = resolve_run(args.run, args.runs_dir)
     needs_terminal("view", f"for the numbers, try: tuitrain export {run}")
     return view_run(run)
 
 
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("runs", nargs="+", metavar="RUN", help=RUN_HELP)
+    parser.add_argument(
+        "runs", nargs="+", metavar="RUN", help=f"{RUN_HELP}; a name several runs share takes all"
+    )
     add_runs_dir(parser)
 
 
 def compare(args: argparse.Namespace) -> int:
-    from tuitrain.runs.resolve import resolve_run
+    from tuitrain.runs.resolve import runs_named
     from tuitrain.ui.views import compare_runs
 
-    runs = [resolve_run(run, args.runs_dir) for run in args.runs]
+    # A preset's name takes every run of it: `compare default` after two runs of default.
+    runs = [path for run in args.runs for path in runs_named(run, args.runs_dir)]
     needs_terminal("compare", "for the numbers, try: tuitrain runs, or tuitrain export RUN")
     return compare_runs(runs)
 
@@ -125,7 +137,13 @@ def ctl(args: argparse.Namespace) -> int:
 
 
 WATCH_COMMANDS = [
-    Command("view", "show a finished or running run, read-only", _one_run, view),
+    Command(
+        "view",
+        "show a finished or running run, read-only (default: the newest run)",
+        _view_arguments,
+        view,
+        example="examples:\n  tuitrain view\n  tuitrain view 20261127-1815",
+    ),
     Command(
         "compare",
         "overlay the curves of several runs, with a table of their best results",

@@ -204,10 +204,18 @@ def attach_link(run: str | None, runs_dir: Path) -> AttachLink:
     if run is None:
         run_dir = newest_live_run(runs_dir)
         if run_dir is None:
-            raise NotRunning(f"no run is running in {where(runs_dir)}")
+            raise NotRunning(
+                f"no run is running in {where(runs_dir)}; "
+                "tuitrain runs lists the runs there, tuitrain view shows the newest"
+            )
     else:
         run_dir = resolve_run(run, runs_dir)
-    return AttachLink.open(run_dir)
+    try:
+        return AttachLink.open(run_dir)
+    except NotRunning as exc:
+        if read_status(run_dir).get("status") in LIVE:
+            raise
+        raise NotRunning(f"{exc}; to look at it: tuitrain view {run_dir.name}") from None
 
 
 def _settled_status(run_dir: Path, wait_s: float = 1.0) -> str:
