@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from tuitrain import __version__
 from tuitrain.cli_common import Command, add_set_option
+from tuitrain.cli_pictures import PICTURE_COMMANDS
 from tuitrain.cli_runs import RUN_COMMANDS
 from tuitrain.cli_watch import WATCH_COMMANDS
 from tuitrain.errors import UserError
@@ -76,6 +77,7 @@ def _no_arguments(parser: argparse.ArgumentParser) -> None:
 COMMANDS: list[Command] = [
     *RUN_COMMANDS,
     *WATCH_COMMANDS,
+    *PICTURE_COMMANDS,
     Command(
         "validate",
         "check presets and show every problem with its file:line:col",
