@@ -254,3 +254,51 @@ def test_data_folders_are_stored_absolute_so_resume_works_from_anywhere(
     assert folder.root == tmp_path / "imgs"  # type: ignore[union-attr]
     cifar = load_preset("cifar10-resnet18", ("data.download=true",)).preset.data
     assert cifar.root == tmp_path / "data"  # type: ignore[union-attr]
+
+
+def test_another_data_kind_keeps_the_parents_common_data_settings(tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    (images / "cat").mkdir(parents=True)
+    write(
+        tmp_path,
+        "parent.yaml",
+        "extends: default\n"
+        "data: {batch_size: 64, eval_batch_size: 256, drop_last: true, train_subset: 50,\n"
+        "       workers: 0, loader: stream, normalize: {kind: none}, size: 500, noise: 0.2}\n",
+    )
+    child = write(
+        tmp_path, "child.yaml", "extends: parent.yaml\ndata: {kind: imagefolder, root: images}\n"
+    )
+    data = load_preset(str(child)).preset.data
+    assert (data.kind, data.batch_size, data.eval_batch_size, data.drop_last) == (
+        "imagefolder", 64, 256, True
+    )  # fmt: skip
+    assert (data.train_subset, data.workers, data.loader, data.normalize.kind) == (
+        50, 0, "stream", "none"
+    )  # fmt: skip
+    assert data.val_split == 0.1  # kind-specific settings are the new kind's own
+    assert "size" not in load_preset(str(child)).resolved["data"]
+
+
+def test_relative_data_folders_in_a_file_are_taken_from_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    shell = tmp_path / "shell" / "here"  # where the user types the command
+    for folder in ("images/cat", "held-out/cat", "presets"):
+        (project / folder).mkdir(parents=True)
+    (shell / "images" / "cat").mkdir(parents=True)
+    write(
+        project / "presets",
+        "folder.yaml",
+        "data: {kind: imagefolder, root: ../images, val_root: ../held-out}\n",
+    )
+    child = write(project, "child.yaml", "extends: presets/folder.yaml\ntrain: {epochs: 1}\n")
+    monkeypatch.chdir(shell)
+    data = load_preset(str(child)).preset.data
+    assert (data.root, data.val_root) == (project / "images", project / "held-out")
+    # --set is typed in the shell: relative to the working directory.
+    data = load_preset(str(child), ["data.root=images"]).preset.data
+    assert data.root == shell / "images"
+    # A bundled preset's `root: data` stays the working directory's data folder.
+    assert load_preset("mnist", ["data.download=true"]).preset.data.root == (shell / "data")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from tuitrain.config import formats
+from tuitrain.config.bundled import PRESETS_DIR
 from tuitrain.config.document import Document, Location
 from tuitrain.config.merge import merge
 from tuitrain.config.problems import PresetError
@@ -12,6 +15,11 @@ MAX_CHAIN = 16
 """Presets one chain may hold; real chains hold two or three."""
 
 
+DATA_PATHS = ("root", "val_root")
+"""The data section's folders: relative ones are taken from the folder of the file that says
+them, as `extends` is (a bundled preset's `data` means the working directory's)."""
+
+
 def read_file(file: PresetFile) -> Document:
     """One file's document, its own `extends` still in it. Unreadable files are placed at the
     file itself; the caller re-places them at an `extends` when one asked for the file."""
@@ -19,7 +27,19 @@ def read_file(file: PresetFile) -> Document:
         text = read_text(file)
     except SourceError as exc:
         raise PresetError.at(Location(file.shown), str(exc)) from None
-    return formats.parse(text, file.shown, file.path.suffix)
+    return anchor_paths(formats.parse(text, file.shown, file.path.suffix), file)
+
+
+def anchor_paths(document: Document, file: PresetFile) -> Document:
+    """document with its relative data folders made absolute against file's folder."""
+    data = document.tree.get("data")
+    if not isinstance(data, dict) or file.path.parent == PRESETS_DIR.resolve():
+        return document
+    for key in DATA_PATHS:
+        value = data.get(key)
+        if isinstance(value, str) and value and not value.startswith("~"):
+            data[key] = os.path.normpath(file.path.parent / value)
+    return document
 
 
 def _chain_text(chain: list[PresetFile], last: str) -> str:
@@ -55,7 +75,7 @@ def _read_parent(parent: PresetFile, asked_at: Location, chain: list[PresetFile]
     except SourceError as exc:
         via = f" (extends chain: {_chain_text(chain[:-1], parent.shown)})" if len(chain) > 2 else ""
         raise PresetError.at(asked_at, f"{parent.shown}: {exc}{via}", "extends") from None
-    return formats.parse(text, parent.shown, parent.path.suffix)
+    return anchor_paths(formats.parse(text, parent.shown, parent.path.suffix), parent)
 
 
 def resolve(file: PresetFile) -> Document:

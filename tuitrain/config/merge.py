@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from tuitrain.config.document import Document, KeyPath, Origin, walk
-from tuitrain.config.structure import default_kinds
+from tuitrain.config.structure import carried_across_kinds, default_kinds
 
 
 def _kind(mapping: dict[str, Any], path: KeyPath) -> Any:
@@ -15,11 +15,13 @@ def _kind(mapping: dict[str, Any], path: KeyPath) -> Any:
 
 def _merged(base: Any, over: Any, path: KeyPath) -> Any:
     """over laid on base. A section naming another kind replaces its parent's section, since
-    the parent's settings (say sgd's momentum) would be unknown keys for the new kind."""
+    the parent's settings (say sgd's momentum) would be unknown keys for the new kind; only
+    the settings every kind of it has (data's batch_size, workers, ...) carry over."""
     if not isinstance(base, dict) or not isinstance(over, dict):
         return over
     if "kind" in over and over["kind"] != _kind(base, path):
-        return over
+        common = carried_across_kinds().get(path, frozenset())
+        return {**{key: value for key, value in base.items() if key in common}, **over}
     result = dict(base)
     for key, value in over.items():
         result[key] = _merged(base[key], value, (*path, key)) if key in base else value

@@ -17,6 +17,7 @@ import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from tuitrain.config.data import DataCommon
 from tuitrain.config.document import Key, KeyPath
 from tuitrain.config.preset import Preset
 
@@ -209,6 +210,13 @@ def default_kinds() -> dict[KeyPath, str]:
             members = _union_members(_unwrap(info.annotation)[0]) or [info.annotation]
             pending.extend(((*path, name), member) for member in members if is_model(member))
     return found
+
+
+@cache
+def carried_across_kinds() -> dict[KeyPath, frozenset[str]]:
+    """For sections whose kinds share common settings, those settings: a child preset that
+    names another data kind keeps its parent's batch size, loader and normalization."""
+    return {("data",): frozenset(DataCommon.model_fields) - {"kind"}}
 
 
 def literal_choices(slot: Slot | None) -> list[Any]:
