@@ -57,6 +57,7 @@ CASES = [
     Bad("toml-bad-value.toml", 5, "optim.lr = -1.0", "must be greater than 0"),
     Bad("missing-dataset-root.yaml", 4, "data.root", "does not exist; set data.download"),
     Bad("imagefolder-without-root.yaml", 2, "data.root", "required, but missing"),
+    Bad("imagefolder-root-is-a-file.yaml", 4, "data.root", "is a file, not a folder"),
     Bad("extends-cycle-a.yaml", 2, "extends", "cycle", at="extends-cycle-b.yaml"),
     Bad("extends-itself.yaml", 1, "extends", "cycle: extends-itself.yaml -> extends-itself"),
     Bad("missing-parent.yaml", 2, "extends", "no-such-parent.yaml: no such file"),

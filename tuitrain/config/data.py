@@ -32,6 +32,15 @@ def _is_folder(path: Path) -> bool:
         return False
 
 
+def _not_a_folder(path: Path, missing: str) -> str:
+    """Why `path` is not a folder: `missing` when nothing is there."""
+    try:
+        exists = path.exists()
+    except (OSError, ValueError):
+        exists = False
+    return f"{path} is a file, not a folder" if exists else missing
+
+
 class ComputedNorm(Section):
     """Per-channel mean and std measured on the training set (before augmentation)."""
 
@@ -120,8 +129,11 @@ class TorchvisionData(DataCommon):
             raise rule_error(
                 ("root",),
                 str(self.root),
-                f"dataset folder {self.root} does not exist; "
-                "set data.download: true to fetch it, or point root at it",
+                _not_a_folder(
+                    self.root,
+                    f"dataset folder {self.root} does not exist; "
+                    "set data.download: true to fetch it, or point root at it",
+                ),
                 "missing_root",
             )
         return self
@@ -157,6 +169,11 @@ class ImageFolderData(DataCommon):
     """Images are resized to this square size."""
     channels: Literal[1, 3] = 3
     """1 converts to grayscale, 3 to RGB."""
+    max_bad_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
+    """Largest share of image files that may be unreadable (empty, truncated, not images,
+    too large to decode safely): they are skipped, named and listed in the run directory's
+    skipped_files.txt. Past it the run refuses to start: so many bad files rather suggest a
+    wrong folder or a failed copy."""
 
     @field_validator("root", "val_root")
     @classmethod
@@ -168,9 +185,8 @@ class ImageFolderData(DataCommon):
         for key in ("root", "val_root"):
             path = getattr(self, key)
             if path is not None and not _is_folder(path):
-                raise rule_error(
-                    (key,), str(path), f"image folder {path} does not exist", "missing_root"
-                )
+                problem = _not_a_folder(path, f"image folder {path} does not exist")
+                raise rule_error((key,), str(path), problem, "missing_root")
         return self
 
 

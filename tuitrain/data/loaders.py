@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from tuitrain.config.augment import Augment
 from tuitrain.data.augment import BatchAugment
+from tuitrain.data.badfiles import BadFiles, Log
 from tuitrain.data.images import Images, ImageSet
 from tuitrain.data.memory import MemoryEvalLoader, MemoryTrainLoader
 from tuitrain.data.prepared import EvalLoader, TrainLoader
@@ -35,6 +36,9 @@ class LoaderPlan:
     workers: int
     shard: Shard = WHOLE
     """This rank's share of every batch and of the validation set."""
+    bad: BadFiles | None = None
+    """Where files found unreadable while training are counted and listed."""
+    log: Log = field(default=lambda message: None)
 
     @property
     def eval_batch_size(self) -> int:
@@ -84,6 +88,8 @@ def stream_loaders(plan: LoaderPlan, train: Images, val: Images | None) -> Loade
         batch_augment=BatchAugment(batch_only, plan.num_classes, plan.normalize),
         channels_last=plan.channels_last,
         shard=plan.shard,
+        bad=plan.bad,
+        log=plan.log,
     )
     if val is None:
         return train_loader, None
@@ -95,5 +101,7 @@ def stream_loaders(plan: LoaderPlan, train: Images, val: Images | None) -> Loade
         normalize=plan.normalize,
         channels_last=plan.channels_last,
         shard=plan.shard,
+        bad=plan.bad,
+        log=plan.log,
     )
     return train_loader, val_loader

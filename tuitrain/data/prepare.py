@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import torch
 
 from tuitrain.config.augment import Augment
 from tuitrain.data import capacity
+from tuitrain.data.badfiles import BadFile, BadFiles
+from tuitrain.data.folder import decode_problem
 from tuitrain.data.images import FileSet, Images, ImageSet, first
 from tuitrain.data.loaders import LoaderPlan, memory_loaders, stream_loaders
 from tuitrain.data.prepared import PreparedData
 from tuitrain.data.shard import WHOLE, Shard, check_shares
-from tuitrain.data.sources import DataSection, load_source
+from tuitrain.data.sources import DataSection, bad_files_for, load_source
 from tuitrain.data.stats import (
     Normalizer,
     Stats,
@@ -39,14 +42,17 @@ def prepare_data(
     log: Log = lambda message: None,
     stats: Stats | None = None,
     shard: Shard = WHOLE,
+    skipped_list: Path | None = None,
 ) -> PreparedData:
     """Load, split and subset the images, fix the normalization, and build both loaders.
 
     `stats` are normalization statistics restored from a checkpoint: they win over the preset,
     so a resumed run sees its inputs scaled exactly as before. `shard`: this rank's share of
-    every batch and of the validation set, when several ranks train the run.
+    every batch and of the validation set, when several ranks train the run. Image files that
+    cannot be read are listed in `skipped_list` (see badfiles).
     """
-    source = load_source(data, log)
+    bad = bad_files_for(data, skipped_list)
+    source = load_source(data, log, bad)
     train: Images = first(source.train, data.train_subset)
     val = first(source.val, data.val_subset) if source.val is not None else None
     _check_batches(data, len(train))
@@ -55,13 +61,13 @@ def prepare_data(
     workers = resolve_workers(data.workers)
     kind = choose_loader(data.loader, train, val, device)
     if kind == "memory":
-        train = _decoded(train, workers, log)
-        val = _decoded(val, workers, log) if val is not None else None
+        train = _decoded(train, workers, log, bad)
+        val = _decoded(val, workers, log, bad) if val is not None else None
         nbytes = train.nbytes + (val.nbytes if val is not None else 0)
         log(f"keeping {nbytes / 2**20:.1f} MiB of images on {device}")
     else:
         log(f"streaming images with {workers} worker process{'es' if workers != 1 else ''}")
-    used = _resolve_stats(data, train, stats, workers, log)
+    used = _resolve_stats(data, train, stats, workers, log, bad)
     normalize = Normalizer(used, device)
     num_classes = len(source.class_names)
     plan = LoaderPlan(
@@ -75,6 +81,8 @@ def prepare_data(
         mean=used[0],
         workers=workers,
         shard=shard,
+        bad=bad,
+        log=log,
     )
     if kind == "memory":
         assert isinstance(train, ImageSet) and (val is None or isinstance(val, ImageSet))
@@ -127,8 +135,10 @@ def _check_crop(augment: Augment, shape: tuple[int, int, int]) -> None:
         )
 
 
-def _file_batches(images: FileSet, workers: int) -> Iterable[torch.Tensor]:
-    """Decoded uint8 batches in order; worker processes only where they pay for their start."""
+def _file_batches(images: FileSet, workers: int, failed: list[int]) -> Iterator[torch.Tensor]:
+    """Decoded uint8 batches in order; worker processes only where they pay for their start.
+    The indices of files that could not be decoded (their rows hold a stand-in) go to
+    `failed`."""
     workers = workers if len(images) >= _FILES_PER_WORKER_START else 0
     loader = make_loader(
         SampleDataset(images, None),
@@ -137,18 +147,39 @@ def _file_batches(images: FileSet, workers: int) -> Iterable[torch.Tensor]:
         device=torch.device("cpu"),
         persistent=False,
     )
-    return (batch for batch, _ in loader)
+    for batch, _, unreadable in loader:
+        failed.extend(unreadable[unreadable >= 0].tolist())
+        yield batch
 
 
-def _decoded(images: Images, workers: int, log: Log) -> ImageSet:
+def _unreadable(images: FileSet, failed: list[int], bad: BadFiles, log: Log) -> None:
+    """Count the files decoding found unreadable (truncated bodies pass the scan's header
+    check) against the same limit as the scan's."""
+    found = [BadFile(images.paths[i], decode_problem(images.paths[i])) for i in failed]
+    bad.check(found, len(images), None, log)
+
+
+def _decoded(images: Images, workers: int, log: Log, bad: BadFiles) -> ImageSet:
     if isinstance(images, ImageSet):
         return images
     log(f"decoding {len(images)} images")
-    return ImageSet(torch.cat(list(_file_batches(images, workers))), images.labels)
+    failed: list[int] = []
+    decoded = torch.cat(list(_file_batches(images, workers, failed)))
+    if not failed:
+        return ImageSet(decoded, images.labels)
+    _unreadable(images, failed, bad, log)
+    keep = torch.ones(len(images), dtype=torch.bool)
+    keep[failed] = False
+    return ImageSet(decoded[keep], images.labels[keep])
 
 
 def _resolve_stats(
-    data: DataSection, train: Images, restored: Stats | None, workers: int, log: Log
+    data: DataSection,
+    train: Images,
+    restored: Stats | None,
+    workers: int,
+    log: Log,
+    bad: BadFiles,
 ) -> Stats:
     channels = train.shape[0]
     if restored is not None:
@@ -161,6 +192,8 @@ def _resolve_stats(
     if isinstance(train, ImageSet):
         mean, std = channel_stats(uint8_chunks(train.images))
     else:
-        mean, std = channel_stats(_file_batches(train, workers))
+        failed: list[int] = []
+        mean, std = channel_stats(_file_batches(train, workers, failed))
+        _unreadable(train, failed, bad, log)  # said now; training replaces them as they come
     # A constant channel carries nothing to scale; dividing by its zero std would make NaNs.
     return mean, tuple(s if s > 1e-6 else 1.0 for s in std)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
 from tuitrain.config.data import ImageFolderData, ShapesData, TorchvisionData
 from tuitrain.data import capacity
-from tuitrain.data.folder import class_folders, scan, shuffled
+from tuitrain.data.badfiles import BadFiles
+from tuitrain.data.folder import scan, shuffled
 from tuitrain.data.images import FileSet, Images, split_indices
 from tuitrain.data.seeding import SPLIT, derive_seed
 from tuitrain.data.shapes import CLASS_NAMES, draw_shapes
 from tuitrain.data.vision import load_torchvision
+from tuitrain.data.walk import class_folders
 from tuitrain.errors import UserError
 
 DataSection = ShapesData | TorchvisionData | ImageFolderData
@@ -64,18 +67,20 @@ def _torchvision(data: TorchvisionData, log: Log) -> Source:
     return Source(train, test, names)
 
 
-def _files(data: ImageFolderData, root_key: str, classes: list[str], log: Log) -> FileSet:
+def _files(
+    data: ImageFolderData, root_key: str, classes: list[str], log: Log, bad: BadFiles
+) -> FileSet:
     root = data.root if root_key == "data.root" else data.val_root
     assert root is not None
-    paths, labels = scan(root, classes, root_key, log)
+    paths, labels = scan(root, classes, root_key, log, bad)
     ordered, tensor = shuffled(paths, labels)
     return FileSet(ordered, tensor, data.image_size, data.channels)
 
 
-def _folder(data: ImageFolderData, log: Log) -> Source:
+def _folder(data: ImageFolderData, log: Log, bad: BadFiles) -> Source:
     classes = class_folders(data.root, "data.root")
     log(f"listing images of {len(classes)} classes in {data.root}")
-    train = _files(data, "data.root", classes, log)
+    train = _files(data, "data.root", classes, log, bad)
     if data.val_root is None:
         kept, val = _split(train, data.val_split, 0)
         return Source(kept, val, classes)
@@ -85,12 +90,19 @@ def _folder(data: ImageFolderData, log: Log) -> Source:
             f"{data.val_root} has class folders that {data.root} lacks: {', '.join(extra)}",
             hint="give data.val_root the same class folders as data.root",
         )
-    return Source(train, _files(data, "data.val_root", classes, log), classes)
+    return Source(train, _files(data, "data.val_root", classes, log, bad), classes)
 
 
-def load_source(data: DataSection, log: Log) -> Source:
+def bad_files_for(data: DataSection, list_path: Path | None) -> BadFiles:
+    """The bad-file record of `data`, listing them in `list_path` when given."""
+    limit = data.max_bad_fraction if isinstance(data, ImageFolderData) else 0.0
+    return BadFiles(list_path, limit)
+
+
+def load_source(data: DataSection, log: Log, bad: BadFiles | None = None) -> Source:
+    bad = bad if bad is not None else bad_files_for(data, None)
     if isinstance(data, ShapesData):
         return _shapes(data, log)
     if isinstance(data, ImageFolderData):
-        return _folder(data, log)
+        return _folder(data, log, bad)
     return _torchvision(data, log)

@@ -16,15 +16,27 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
 from tuitrain.data.augment import BatchAugment
-from tuitrain.data.folder import load_image
+from tuitrain.data.badfiles import BadFiles, Log
+from tuitrain.data.folder import BadImage, load_image
 from tuitrain.data.images import FileSet, Images
 from tuitrain.data.memory import batch_count, finish, to_float
 from tuitrain.data.seeding import AUGMENT, ORDER, derive_seed, generator
 from tuitrain.data.shard import WHOLE, Shard, global_batch_size
+from tuitrain.errors import UserError
+from tuitrain.textsafe import printable_path
+
+_SUBSTITUTES = 64
+"""Unreadable files in a row after which the data, not a file, is taken to be gone."""
+Sample = tuple[Tensor, Tensor, int]
 
 
-class SampleDataset(Dataset[tuple[Tensor, Tensor]]):
-    """One uint8 C x H x W image and its label per index, with an optional per-image transform."""
+class SampleDataset(Dataset[Sample]):
+    """One uint8 C x H x W image and its label per index, with an optional per-image transform,
+    and the index of a file that could not be read (-1 when none).
+
+    A file unreadable when its turn comes is replaced by the next readable one in index order:
+    the batch keeps its size, and the same indices give the same images, so a step is the same
+    whichever worker decodes it. The main process hears of the file through that index."""
 
     def __init__(self, images: Images, transform: Callable[[Tensor], Tensor] | None) -> None:
         self.images, self.transform = images, transform
@@ -32,15 +44,40 @@ class SampleDataset(Dataset[tuple[Tensor, Tensor]]):
     def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+    def __getitem__(self, index: int) -> Sample:
         source = self.images
+        failed = -1
         if isinstance(source, FileSet):
-            image = load_image(source.paths[index], source.size, source.channels)
+            image, used = _first_readable(source, index)
+            failed = index if used != index else -1
+            label = source.labels[used]
         else:
-            image = source.images[index]
+            image, label = source.images[index], source.labels[index]
         if self.transform is not None:
             image = self.transform(image)
-        return image, source.labels[index]
+        return image, label, failed
+
+
+def _first_readable(files: FileSet, index: int) -> tuple[Tensor, int]:
+    for step in range(min(_SUBSTITUTES, len(files))):
+        at = (index + step) % len(files)
+        try:
+            return load_image(files.paths[at], files.size, files.channels), at
+        except BadImage as exc:
+            last = exc
+    raise UserError(
+        f"{min(_SUBSTITUTES, len(files))} image files in a row cannot be read, the last "
+        f"{printable_path(last.path)} ({last.reason})",
+        hint="check that the data folder is still there and readable",
+    )
+
+
+def report_unreadable(failed: Tensor, files: Images, bad: BadFiles | None, log: Log) -> None:
+    """Warn once about each file a batch had to replace (`failed` is on the CPU: no sync)."""
+    if bad is None or not isinstance(files, FileSet) or not bool((failed >= 0).any()):
+        return
+    for index in failed[failed >= 0].tolist():
+        bad.during_training(files.paths[index], log)
 
 
 class EpochSampler(Sampler[int]):
@@ -117,7 +154,7 @@ def make_loader(
     sampler: Sampler[int] | None = None,
     drop_last: bool = False,
     persistent: bool = True,
-) -> DataLoader[tuple[Tensor, Tensor]]:
+) -> DataLoader[Sample]:
     extra: dict[str, object] = {}
     if workers > 0:
         extra["multiprocessing_context"] = _worker_context()
@@ -147,7 +184,10 @@ class StreamTrainLoader:
         batch_augment: BatchAugment,
         channels_last: bool = False,
         shard: Shard = WHOLE,
+        bad: BadFiles | None = None,
+        log: Log = lambda message: None,
     ) -> None:
+        self.dataset, self.bad, self.log = dataset, bad, log
         self.device, self.seed, self.batch_size = device, seed, batch_size
         self.batch_augment, self.channels_last = batch_augment, channels_last
         self.sampler = EpochSampler(
@@ -172,7 +212,8 @@ class StreamTrainLoader:
     def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[tuple[Tensor, Tensor]]:
         self.sampler.set_epoch(epoch, start_batch)
         gen = torch.Generator(device=self.device)
-        for k, (images, labels) in enumerate(self.loader, start_batch):
+        for k, (images, labels, failed) in enumerate(self.loader, start_batch):
+            report_unreadable(failed, self.dataset.images, self.bad, self.log)
             x = to_float(images.to(self.device, non_blocking=True))
             y = labels.to(self.device, non_blocking=True)
             gen.manual_seed(derive_seed(self.seed, AUGMENT, epoch, k))
@@ -193,7 +234,10 @@ class StreamEvalLoader:
         normalize: Callable[[Tensor], Tensor],
         channels_last: bool = False,
         shard: Shard = WHOLE,
+        bad: BadFiles | None = None,
+        log: Log = lambda message: None,
     ) -> None:
+        self.dataset, self.bad, self.log = dataset, bad, log
         self.device, self.normalize, self.channels_last = device, normalize, channels_last
         start, end = shard.bounds(len(dataset))  # each rank validates its own share
         share = Subset(dataset, range(start, end)) if not shard.whole else dataset
@@ -201,6 +245,7 @@ class StreamEvalLoader:
         self.batches = batch_count(end - start, batch_size, drop_last=False)
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
-        for images, labels in self.loader:
+        for images, labels, failed in self.loader:
+            report_unreadable(failed, self.dataset.images, self.bad, self.log)
             x = self.normalize(to_float(images.to(self.device, non_blocking=True)))
             yield finish(x, self.channels_last), labels.to(self.device, non_blocking=True)
