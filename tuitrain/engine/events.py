@@ -10,9 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+from tuitrain.textsafe import valid_text
 
 SCHEMA_VERSION = 1
 
@@ -28,7 +31,8 @@ class Event:
     time: float = field(default_factory=time.time, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; NaN and infinities become None, since JSON cannot hold them."""
+        """A JSON-ready dict; NaN and infinities become None, since JSON cannot hold them, and
+        the undecodable bytes of a file name become \\xNN text (see tuitrain.textsafe)."""
         return {"type": self.type, **_finite(dataclasses.asdict(self))}
 
     def to_json(self) -> str:
@@ -257,8 +261,12 @@ class Failed(Event):
 def _finite(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, os.PathLike):
+        return valid_text(os.fspath(value))
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {valid_text(k) if isinstance(k, str) else k: _finite(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_finite(v) for v in value]
     return value

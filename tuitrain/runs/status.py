@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tuitrain.runs.atomic import atomic_write_text
+from tuitrain.textsafe import valid_json_value
 
 STATUS_FILE = "status.json"
 LIVE = frozenset({"running", "paused", "starting"})
@@ -73,7 +74,9 @@ def read_status(run_dir: Path) -> dict[str, Any]:
 
 
 def write_status(run_dir: Path, status: dict[str, Any]) -> None:
+    """Atomically; NaN becomes null and undecodable file-name bytes \\xNN (valid UTF-8)."""
     finite = {
-        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in status.items()
+        k: None if isinstance(v, float) and not math.isfinite(v) else valid_json_value(v)
+        for k, v in status.items()
     }
     atomic_write_text(run_dir / STATUS_FILE, json.dumps(finite, indent=2) + "\n")
