@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from tuitrain.runs.reader import read_history
 from tuitrain.runs.rundir import CONSOLE_LOG, RunDirectory
 from tuitrain.runs.status import read_status
 from tuitrain.signals import SignalBridge
-from tuitrain.words import describe_end
+from tuitrain.words import describe_end, hangup_note
 
 if TYPE_CHECKING:  # the monitor imports textual, which batch jobs never load
     from tuitrain.ui.app import MonitorApp
@@ -270,8 +271,13 @@ def _close_monitor(app: Any) -> None:
 
 
 def _log_to_console_file(trainer: Trainer, run: RunDirectory, options: LaunchOptions) -> None:
-    """Keep the plain progress lines the terminal would have shown, in the run directory."""
+    """Keep the plain progress lines the terminal would have shown, in the run directory,
+    after a first line that says why they are there (and, for a paused run, which would
+    otherwise log nothing for as long as it waits, how to resume it)."""
     log = (run.path / CONSOLE_LOG).open("a", encoding="utf-8")
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    log.write(f"{stamp}  {hangup_note(read_status(run.path), run.path.name)}\n")
+    log.flush()
     trainer.subscribe(HeadlessPrinter(log, every_s=options.log_every))
 
 

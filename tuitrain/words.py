@@ -8,6 +8,7 @@ No textual or rich here: the headless printer and `ctl` run without a terminal l
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
@@ -181,6 +182,28 @@ def describe_end(result: ev.Finished | ev.Failed) -> str:
 def _run_resumed(event: ev.RunResumed) -> str:
     how = "exactly" if event.exact else "closely"
     return f"continuing {how} from {event.checkpoint} (epoch {event.epoch}, step {event.step})"
+
+
+def hangup_note(status: dict[str, Any], run_name: str) -> str:
+    """console.log's first line after the terminal went away: a paused run logs nothing for
+    as long as it waits, so it says so, and how to resume it."""
+    if status.get("status") == "paused":
+        return (
+            f"the terminal went away while paused at step {status.get('step', '?')}: the run "
+            f"waits, paused; resume it with tuitrain ctl {run_name} resume, "
+            f"or tuitrain attach {run_name}"
+        )
+    return "the terminal went away: training goes on headless, logging here"
+
+
+def paused_since(status: dict[str, Any]) -> str:
+    """`paused since 21:04` (with the date when not today) for `tuitrain runs`."""
+    at = status.get("paused_at")
+    if not isinstance(at, (int, float)):
+        return "paused"
+    same_day = time.strftime("%Y-%m-%d", time.localtime(at)) == time.strftime("%Y-%m-%d")
+    shown = time.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M", time.localtime(at))
+    return f"paused since {shown}"
 
 
 _HEADLESS: dict[type, Callable[[Any], str | None]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 from pathlib import Path
@@ -83,3 +84,34 @@ def test_a_hung_up_monitor_leaves_the_run_training_headless_and_steerable(
     assert (finished["type"], finished["status"]) == ("finished", "interrupted")
     assert (run / "checkpoints" / "last.pt").is_file()
     assert "finished: interrupted (SIGTERM received)" in console.read_text()
+
+
+def test_a_run_paused_when_its_terminal_went_away_says_so_and_how_to_resume(
+    warm: WarmLauncher, runs_dir: Path, processes: list[WarmProcess]
+) -> None:
+    with Terminal(columns=100, rows=30) as terminal:
+        process = warm.launch(
+            run_argv(runs_dir, epochs=1000, data__size=100),  # ended by ctl stop below
+            cwd=runs_dir.parent,
+            tty=terminal.slave_name,
+        )
+        processes.append(process)
+        run = the_run_dir(runs_dir)
+        terminal.shows("RUNNING", "Events")
+        wait_for_step(run, 3, process.output)
+        os.write(terminal.master, b"p")
+        paused = wait_for_event(run, lambda e: e["type"] == "paused", "the pause")
+        terminal.hang_up()
+
+        # At once, not at the next (never coming) progress line: where it waits, and how on.
+        console = run / "console.log"
+        wait_until(lambda: console.is_file() and console.read_text(), 10.0, "console.log")
+        note = console.read_text()
+        assert f"the terminal went away while paused at step {paused['step']}" in note, note
+        assert f"tuitrain ctl {run.name} resume" in note and f"tuitrain attach {run.name}" in note
+        listed = tuitrain("runs", "--runs-dir", str(runs_dir))
+        assert re.search(rf"{run.name}\s+default\s+paused since \d\d:\d\d\s", listed.stdout), listed
+        assert process.poll() is None
+
+        assert tuitrain("ctl", run.name, "stop", "--runs-dir", str(runs_dir)).returncode == 0
+        assert process.wait(60) == 0, process.output()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tuitrain.runs.status import STATUS_FILE, read_status
-from tuitrain.words import duration, metric_value
+from tuitrain.words import duration, metric_value, paused_since
 
 SHOWN_STATUS = {
     "starting": "running",
@@ -79,7 +79,7 @@ def _row(run: RunSummary) -> tuple[str, ...]:
     return (
         run.name,
         str(status.get("preset_name", "?")),
-        run.state,
+        paused_since(status) if run.state == "paused" else run.state,
         epochs,
         best_text,
         duration(elapsed) if isinstance(elapsed, (int, float)) else "-",

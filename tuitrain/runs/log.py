@@ -166,9 +166,9 @@ def _keep_epochs_up_to(path: Path, covered: int) -> None:
 
 def _status_changes(event: ev.Event) -> dict[str, Any]:
     if isinstance(event, (ev.RunStarted, ev.Resumed, ev.RunResumed)):
-        return {"status": "running", "step": event.step}
+        return {"status": "running", "step": event.step, "paused_at": None}
     if isinstance(event, ev.Paused):
-        return {"status": "paused", "step": event.step}
+        return {"status": "paused", "step": event.step, "paused_at": event.time}
     if isinstance(event, ev.EpochEnded):
         return {
             "epoch": event.epoch,
