@@ -3,6 +3,10 @@
 A command is a name, a one-line summary, a function that adds its arguments and a function
 that runs it and returns the exit code. Commands import what they need when they run, so
 `tuitrain validate` never loads torch and `tuitrain --help` answers at once.
+
+The commands that train live in cli_runs.py, those that watch and steer in cli_watch.py, the
+preset commands here; what they share (the Command record, --set, --runs-dir, the check for a
+terminal) in cli_common.py. Exit codes: tuitrain/exitcodes.py.
 """
 
 from __future__ import annotations
@@ -18,10 +22,7 @@ from tuitrain.cli_pictures import PICTURE_COMMANDS
 from tuitrain.cli_runs import RUN_COMMANDS
 from tuitrain.cli_watch import WATCH_COMMANDS
 from tuitrain.errors import UserError
-
-EXIT_OK = 0
-EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
+from tuitrain.exitcodes import BAD_INPUT, FAILED, INTERRUPTED, OK
 
 
 def _validate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +49,7 @@ def validate(args: argparse.Namespace) -> int:
             print(f"    {remark}")
     if failed and len(args.presets) > 1:
         print(f"{failed} of {len(args.presets)} presets have problems", file=sys.stderr)
-    return EXIT_USER_ERROR if failed else EXIT_OK
+    return BAD_INPUT if failed else OK
 
 
 def list_presets(args: argparse.Namespace) -> int:
@@ -59,7 +60,7 @@ def list_presets(args: argparse.Namespace) -> int:
     width = max((len(name) for name, _ in listing), default=0)
     for name, description in listing:
         print(f"{name:<{width}}  {description}".rstrip())
-    return EXIT_OK
+    return OK
 
 
 def schema(args: argparse.Namespace) -> int:
@@ -67,7 +68,7 @@ def schema(args: argparse.Namespace) -> int:
     from tuitrain.config.schema import schema_text
 
     sys.stdout.write(schema_text())
-    return EXIT_OK
+    return OK
 
 
 def _no_arguments(parser: argparse.ArgumentParser) -> None:
@@ -154,12 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         args = parse(argv)
         return args.handler(args)
     except SystemExit as exc:  # argparse's --help, --version and usage errors
-        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else 1)
+        return exc.code if isinstance(exc.code, int) else (OK if exc.code is None else FAILED)
     except UserError as exc:
         _report(exc)
         return exc.exit_code
     except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+        return INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()
-        return 1
+        return FAILED

@@ -12,21 +12,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuitrain.cli_common import Command, add_set_option
-from tuitrain.runs.resolve import RUNS_DIR_ENV, default_runs_dir, where
+from tuitrain.cli_common import Command, add_runs_dir, add_set_option, can_draw
+from tuitrain.exitcodes import BAD_INPUT
+from tuitrain.runs.resolve import where
 
 if TYPE_CHECKING:
     from tuitrain.engine.events import Event
-
-
-def add_runs_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--runs-dir",
-        type=Path,
-        default=default_runs_dir(),
-        metavar="DIR",
-        help=f"where run directories live (default: ${RUNS_DIR_ENV}, else ./runs)",
-    )
+    from tuitrain.launch import LaunchOptions
 
 
 def _launch_options(parser: argparse.ArgumentParser, *, naming: bool) -> None:
@@ -103,11 +95,12 @@ def resume(args: argparse.Namespace) -> int:
     )
 
 
-def _options(args: argparse.Namespace, *, name: str | None):  # -> LaunchOptions
+def _options(args: argparse.Namespace, *, name: str | None) -> LaunchOptions:
     from tuitrain.launch import LaunchOptions
 
+    headless = args.headless or not can_draw()  # no terminal to draw the monitor on
     return LaunchOptions(
-        runs_dir=args.runs_dir, name=name, headless=args.headless, log_every=args.log_every
+        runs_dir=args.runs_dir, name=name, headless=headless, log_every=args.log_every
     )
 
 
@@ -198,10 +191,8 @@ def _export_tensorboard(events: list[Event], out: Path) -> int:
 
 def _bad_out(path: Path, problem: str) -> int:
     """`tuitrain export: PATH: what is wrong`, and the exit code of a user's error."""
-    from tuitrain.errors import UserError
-
     print(f"tuitrain export: {path}: {problem}", file=sys.stderr)
-    return UserError.exit_code
+    return BAD_INPUT
 
 
 def _csv_file_problem(out: Path) -> str:

@@ -11,21 +11,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuitrain.cli_common import Command, can_draw
-from tuitrain.cli_runs import add_runs_dir
+from tuitrain.cli_common import RUN_HELP, Command, add_runs_dir, needs_terminal
 
 if TYPE_CHECKING:
+    from tuitrain.config.train import Control
     from tuitrain.ui.attach import AttachApp
-
-RUN_HELP = "run directory, or a run's name (or the start of it) in --runs-dir"
-
-
-def needs_terminal(command: str, instead: str) -> None:
-    """The full-screen commands refuse to draw into a file or a pipe, where they would hang."""
-    from tuitrain.errors import UserError
-
-    if not (can_draw() and sys.stdin.isatty()):  # keys are read from stdin
-        raise UserError(f"tuitrain {command} needs a terminal", hint=instead)
 
 
 def _view_arguments(parser: argparse.ArgumentParser) -> None:
@@ -109,14 +99,15 @@ def _goodbye(app: AttachApp, run_dir: Path | None) -> str:
     return f"[{name}: {status_word(app.history).lower()}]"
 
 
-def _run_control(run_dir: Path):  # -> Control | None
+def _run_control(run_dir: Path) -> Control | None:
     """The run's own hotkey settings (its lower-LR factor), from its resolved preset."""
     from pydantic import ValidationError
 
     from tuitrain.config.loader import PresetError, load_preset
+    from tuitrain.runs.files import PRESET
 
     try:
-        return load_preset(str(run_dir / "preset.yaml")).preset.control
+        return load_preset(str(run_dir / PRESET)).preset.control
     except (PresetError, ValidationError):
         return None
 

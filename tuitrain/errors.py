@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from tuitrain.exitcodes import BAD_INPUT
+
 
 class UserError(Exception):
     """Bad input: a preset, a path, a dataset, an argument. Exit code 2."""
 
-    exit_code = 2
+    exit_code = BAD_INPUT
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)

@@ -1,20 +1,40 @@
-"""The process exit codes of tuitrain, and how a run's ending maps to them."""
+"""Every exit code of tuitrain's commands, and how a run's ending maps to them.
+
+`tuitrain run`/`resume`: 0 finished, 1 failed, 2 failed on the user's input, 130/143
+interrupted by SIGINT/SIGTERM. `tuitrain ctl` adds 1 refused, 3 not running, 4 no answer in
+time, 5 cannot talk to the run (docs/control.md).
+"""
 
 from __future__ import annotations
 
-from tuitrain.engine import events as ev
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # at run time imported where needed: config uses this module, not the engine
+    from tuitrain.engine.events import Failed, Finished
 
 OK = 0
 FAILED = 1
 BAD_INPUT = 2
+"""A user's mistake: a preset, a path, an argument, an unknown run."""
 INTERRUPTED = 130  # Ctrl-C (SIGINT)
 TERMINATED = 143  # SIGTERM
 
+REFUSED = 1
+"""ctl: the run refused the command (it says why)."""
+NOT_RUNNING = 3
+"""ctl: no live run behind the socket."""
+NO_ANSWER = 4
+"""ctl: no answer in time (the command may still apply)."""
+CANNOT_TALK = 5
+"""ctl: another user's run, or another protocol."""
 
-def for_result(result: ev.Finished | ev.Failed | None, signal_code: int | None = None) -> int:
+
+def for_result(result: Finished | Failed | None, signal_code: int | None = None) -> int:
     """0 finished (completed, early-stopped or stopped by the user), 1 failed, 2 failed on the
     user's input, 130/143 interrupted by SIGINT/SIGTERM (after the checkpoint was written)."""
-    if isinstance(result, ev.Failed):
+    from tuitrain.engine.events import Failed
+
+    if isinstance(result, Failed):
         return BAD_INPUT if result.error == "input" else FAILED
     if result is None:
         return FAILED

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tuitrain.cli_common import can_draw
 from tuitrain.config.loader import LoadedPreset, preset_to_yaml
 from tuitrain.config.preset import Preset
 from tuitrain.control.errors import ControlError, SocketInUse
@@ -23,9 +22,10 @@ from tuitrain.errors import UserError
 from tuitrain.exitcodes import INTERRUPTED, for_result
 from tuitrain.headless import HeadlessPrinter
 from tuitrain.runs.checkpoint import load_latest
+from tuitrain.runs.files import CONSOLE_LOG
 from tuitrain.runs.log import RunLog
 from tuitrain.runs.reader import read_history
-from tuitrain.runs.rundir import CONSOLE_LOG, RunDirectory
+from tuitrain.runs.rundir import RunDirectory
 from tuitrain.runs.status import read_status
 from tuitrain.signals import SignalBridge
 from tuitrain.words import describe_end, hangup_note
@@ -39,12 +39,9 @@ class LaunchOptions:
     runs_dir: Path = Path("runs")
     name: str | None = None
     headless: bool = False
+    """Plain lines instead of the monitor: the command line sets it when asked for, and when
+    stdout is no terminal to draw on."""
     log_every: float = 10.0
-
-
-def wants_headless(requested: bool) -> bool:
-    """Headless when asked, or when there is no terminal to draw on."""
-    return requested or not can_draw()
 
 
 def start_run(loaded: LoadedPreset, options: LaunchOptions) -> int:
@@ -135,7 +132,7 @@ def _execute(
     trainer.subscribe(log)  # first, so the log holds every event a consumer has seen
     control = _open_control(trainer, run, log)
     try:
-        if wants_headless(options.headless):
+        if options.headless:
             return _run_headless(trainer, run, options)
         return _run_monitor(trainer, run, options)
     finally:

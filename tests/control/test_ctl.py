@@ -11,7 +11,7 @@ import pytest
 
 from tests.control.harness import FakeRun
 from tuitrain.control import ctl
-from tuitrain.control.errors import BAD_INPUT, NOT_RUNNING, REFUSED
+from tuitrain.exitcodes import BAD_INPUT, NOT_RUNNING, REFUSED
 
 STEP = r"\d+"
 

@@ -16,8 +16,9 @@ from tests.control.conftest import RUN_NAME
 from tests.control.harness import FakeRun
 from tests.control.test_attach import attached
 from tuitrain.control.attach import AttachLink
-from tuitrain.control.errors import NOT_RUNNING, NotRunning
+from tuitrain.control.errors import NotRunning
 from tuitrain.engine import events as ev
+from tuitrain.exitcodes import NOT_RUNNING
 
 REPO = Path(__file__).resolve().parents[2]
 

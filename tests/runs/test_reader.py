@@ -67,3 +67,18 @@ def test_current_history_drops_what_a_resume_redid() -> None:
         ("EpochEnded", 12),
     ]
     assert history[6] is events[9] and history[8] is events[12]  # the last of each epoch
+
+
+def test_epoch_readers_leave_the_step_reports_out_unparsed(tmp_path: Path) -> None:
+    from tuitrain.engine.events import StepProgress
+    from tuitrain.runs.reader import STEP_PREFIX, read_history
+
+    step = StepProgress(
+        step=1, epoch=1, batch=1, batches=4, loss=1.0, acc=0.5, lr=0.1,
+        images_per_s=1.0, elapsed_s=1.0, eta_epoch_s=None, eta_run_s=None,
+    ).to_json()  # fmt: skip
+    assert step.encode().startswith(STEP_PREFIX)  # what lets a reader skip it unparsed
+    path = tmp_path / "events.jsonl"
+    path.write_text(step + "\n" + Log(message="kept").to_json() + "\n" + step[:20])
+    assert [e.type for e in read_history(path)] == ["step", "log"]
+    assert [e.type for e in read_history(path, steps=False)] == ["log"]

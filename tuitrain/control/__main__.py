@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from tuitrain.control.ctl import ACTIONS, ctl_main
-from tuitrain.control.errors import BAD_INPUT
+from tuitrain.exitcodes import BAD_INPUT, OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
-        return BAD_INPUT if exc.code else 0
+        return BAD_INPUT if exc.code else OK
     return ctl_main(args.run, args.action, args.value, args.runs_dir)
 
 

@@ -31,6 +31,7 @@ from tuitrain.engine.events import (
     Warned,
     event_from_dict,
 )
+from tuitrain.runs.files import EVENTS
 from tuitrain.runs.reader import read_events
 from tuitrain.runs.resolve import newest_live_run, resolve_run, where
 from tuitrain.runs.status import LIVE, read_status
@@ -138,7 +139,7 @@ class AttachLink:
 
     def _replay(self, offset: Any, events: Any) -> None:
         if self.run_dir is not None:
-            path = self.run_dir / "events.jsonl"  # our own view of it: the run's cwd is not ours
+            path = self.run_dir / EVENTS  # our own view of it: the run's cwd is not ours
         elif isinstance(events, str):
             path = Path(events)
         else:

@@ -23,10 +23,11 @@ from tuitrain.control.errors import (
     PermissionDenied,
     ProtocolMismatch,
 )
-from tuitrain.control.paths import SOCKET_NAME, remove_if_stale
+from tuitrain.control.paths import remove_if_stale
 from tuitrain.control.peer import peer_uid
 from tuitrain.engine.commands import Command
 from tuitrain.engine.events import CommandRejected, Event, event_from_dict
+from tuitrain.runs.files import SOCKET
 from tuitrain.runs.status import LIVE, read_status
 
 CONNECT_TIMEOUT = 5.0
@@ -40,7 +41,7 @@ def socket_path(run_dir: Path, status: dict[str, Any] | None = None) -> Path:
     """The run's socket: the one status.json names, else `<run dir>/control.sock`."""
     status = read_status(run_dir) if status is None else status
     named = status.get("control")
-    return Path(named) if isinstance(named, str) and named else run_dir / SOCKET_NAME
+    return Path(named) if isinstance(named, str) and named else run_dir / SOCKET
 
 
 class ControlClient:

@@ -1,8 +1,8 @@
 """`tuitrain ctl RUN ACTION [VALUE]`: steer a running run from any shell, in one line.
 
-Exit codes (docs/control.md): 0 applied, 1 refused by the run, 2 bad input, 3 not running,
-4 no answer in time (the command may still apply), 5 cannot talk to the run (another user's,
-or another protocol).
+Exit codes (tuitrain/exitcodes.py, docs/control.md): 0 applied, 1 refused by the run, 2 bad
+input, 3 not running, 4 no answer in time (the command may still apply), 5 cannot talk to the
+run (another user's, or another protocol).
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TextIO
 
 from tuitrain.control.client import connect_run
-from tuitrain.control.errors import BAD_INPUT, REFUSED, BadInput, ControlError
+from tuitrain.control.errors import BadInput, ControlError
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.errors import UserError
+from tuitrain.exitcodes import BAD_INPUT, OK, REFUSED
 from tuitrain.runs.resolve import resolve_run
 from tuitrain.words import ctl_answer
 
@@ -61,7 +62,7 @@ def ctl_main(
         print(f"tuitrain ctl: {run_dir.name} refused {action}: {answer.reason}", file=err)
         return REFUSED
     print(ctl_answer(answer), file=out)
-    return 0
+    return OK
 
 
 def build_command(action: str, value: float | None) -> cmd.Command:

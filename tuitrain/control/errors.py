@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-REFUSED = 1
-BAD_INPUT = 2
-NOT_RUNNING = 3
-NO_ANSWER = 4
-CANNOT_TALK = 5
+from tuitrain.exitcodes import BAD_INPUT, CANNOT_TALK, NO_ANSWER, NOT_RUNNING, REFUSED
 
 
 class ControlError(Exception):

@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 
 from tuitrain.control.errors import ControlError, SocketInUse
+from tuitrain.runs.files import SOCKET
 
-SOCKET_NAME = "control.sock"
 MAX_SOCKET_PATH = 107
 """Bytes a socket path may hold on Linux (sun_path is 108 bytes with its terminating NUL)."""
 
@@ -133,7 +133,7 @@ def remove_if_stale(path: Path) -> bool:
 
 def candidates(run_dir: Path) -> list[Path]:
     """Socket paths to try for a run, in order."""
-    inside = run_dir / SOCKET_NAME
+    inside = run_dir / SOCKET
     return [inside, runtime_socket(run_dir)] if fits(inside) else [runtime_socket(run_dir)]
 
 

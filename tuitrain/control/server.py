@@ -44,10 +44,9 @@ from tuitrain.control.peer import peer_uid
 from tuitrain.control.requests import CLIENT_COMMANDS, RequestHandler
 from tuitrain.engine.commands import Command
 from tuitrain.engine.events import Event
+from tuitrain.runs.files import EVENTS
 
 log = logging.getLogger(__name__)
-
-EVENTS_FILE = "events.jsonl"
 
 
 class ControlServer:
@@ -293,7 +292,7 @@ def _welcome(run_dir: Path | None, limits: Limits) -> dict[str, Any]:
         "pid": os.getpid(),
         "run": where.name if where else None,
         "run_dir": str(where) if where else None,
-        "events": str(where / EVENTS_FILE) if where else None,
+        "events": str(where / EVENTS) if where else None,
         "ack_timeouts": {name: ack_timeout(limits, name) for name in sorted(CLIENT_COMMANDS)},
     }
 

@@ -19,10 +19,7 @@ import torch
 from tuitrain.engine.state import FORMAT, Progress
 from tuitrain.errors import UserError
 from tuitrain.runs.atomic import atomic_write
-
-LAST = "last.pt"
-PREVIOUS = "previous.pt"
-BEST = "best.pt"
+from tuitrain.runs.files import BEST, LAST, PREVIOUS
 
 
 class CheckpointError(UserError):

@@ -10,9 +10,9 @@ from typing import TextIO
 
 from tuitrain.engine import events as ev
 from tuitrain.errors import UserError
+from tuitrain.runs.files import EVENTS
 from tuitrain.runs.log import METRIC_COLUMNS
 from tuitrain.runs.reader import read_history
-from tuitrain.runs.rundir import EVENTS
 
 STEP_COLUMNS = ("step", "epoch", "batch", "loss", "acc", "lr", "images_per_s", "elapsed_s")
 

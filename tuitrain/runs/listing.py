@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tuitrain.runs.status import STATUS_FILE, read_status
+from tuitrain.runs.files import STATUS
+from tuitrain.runs.status import read_status
 from tuitrain.words import duration, metric_value, paused_since
 
 SHOWN_STATUS = {
@@ -52,7 +53,7 @@ def list_runs(runs_dir: Path) -> list[RunSummary]:
     runs = [
         RunSummary(path=entry, status=read_status(entry))
         for entry in runs_dir.iterdir()
-        if (entry / STATUS_FILE).is_file()
+        if (entry / STATUS).is_file()
     ]
     return sorted(runs, key=lambda run: (run.started, run.name))
 

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tuitrain.errors import UserError
+from tuitrain.runs.files import EVENTS, STATUS
 from tuitrain.runs.status import LIVE, read_status
 
 _STAMP = re.compile(r"^\d{8}-\d{6}-")
-_RUN_FILES = ("status.json", "events.jsonl")
+_RUN_FILES = (STATUS, EVENTS)
 _LISTED = 20
 
 

@@ -9,15 +9,8 @@ from typing import Any
 
 from tuitrain.errors import UserError
 from tuitrain.runs.atomic import atomic_write_text
-from tuitrain.runs.checkpoint import BEST, LAST, PREVIOUS, save_checkpoint
-
-EVENTS = "events.jsonl"
-METRICS = "metrics.csv"
-PRESET = "preset.yaml"
-CHECKPOINTS = "checkpoints"
-SOCKET = "control.sock"
-CONSOLE_LOG = "console.log"
-"""Where a run keeps logging after its terminal hung up."""
+from tuitrain.runs.checkpoint import save_checkpoint
+from tuitrain.runs.files import BEST, CHECKPOINTS, EVENTS, LAST, METRICS, PRESET, PREVIOUS
 
 
 def safe_name(name: str) -> str:

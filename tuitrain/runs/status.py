@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from tuitrain.runs.atomic import atomic_write_text
+from tuitrain.runs.files import STATUS
 from tuitrain.textsafe import valid_json_value
 
-STATUS_FILE = "status.json"
 LIVE = frozenset({"running", "paused", "starting"})
 
 
@@ -63,7 +63,7 @@ def process_alive(status: dict[str, Any]) -> bool:
 def read_status(run_dir: Path) -> dict[str, Any]:
     """status.json as written, with `status` corrected to 'interrupted' for a dead process."""
     try:
-        status = json.loads((run_dir / STATUS_FILE).read_text())
+        status = json.loads((run_dir / STATUS).read_text())
     except (OSError, ValueError):
         return {"status": "unknown"}
     if not isinstance(status, dict):
@@ -79,4 +79,4 @@ def write_status(run_dir: Path, status: dict[str, Any]) -> None:
         k: None if isinstance(v, float) and not math.isfinite(v) else valid_json_value(v)
         for k, v in status.items()
     }
-    atomic_write_text(run_dir / STATUS_FILE, json.dumps(finite, indent=2) + "\n")
+    atomic_write_text(run_dir / STATUS, json.dumps(finite, indent=2) + "\n")

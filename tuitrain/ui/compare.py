@@ -7,7 +7,6 @@ long run's log loads quickly.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,8 @@ from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
 from tuitrain import words
-from tuitrain.engine.events import event_from_dict
+from tuitrain.runs.files import EVENTS
+from tuitrain.runs.reader import read_history
 from tuitrain.runs.status import LIVE, read_status
 from tuitrain.ui import describe
 from tuitrain.ui.history import RunHistory
@@ -29,7 +29,6 @@ from tuitrain.ui.replay import interrupted_end
 from tuitrain.ui.widgets.bars import status_word
 from tuitrain.ui.widgets.plots import MIN_HEIGHT, MIN_WIDTH, epoch_ticks
 
-STEP_PREFIX = b'{"type":"step"'
 COLORS = ("cyan", "yellow", "magenta", "green", "red", "blue", "white")
 MARKS = ("•", "x", "+", "o", "*", "#", "@")
 """One mark per run as well as a colour, so the curves are told apart under NO_COLOR."""
@@ -61,14 +60,8 @@ class ComparedRun:
 
 def load_run(path: Path, index: int = 0) -> ComparedRun:
     history = RunHistory()
-    with open(path / "events.jsonl", "rb") as handle:
-        for line in handle:
-            if line.startswith(STEP_PREFIX) or not line.endswith(b"\n"):
-                continue  # step reports are not compared; a torn last line is not yet an event
-            try:
-                history.ingest(event_from_dict(json.loads(line)))
-            except (ValueError, TypeError):
-                continue
+    for event in read_history(path / EVENTS, steps=False):  # only the epoch curves are drawn
+        history.ingest(event)
     status = read_status(path)
     if history.outcome is None and status.get("status") not in LIVE | {"unknown"}:
         history.ingest(interrupted_end(status))  # killed: its log never said so

@@ -16,10 +16,10 @@ from typing import Any
 
 from tuitrain.engine import events as ev
 from tuitrain.engine.commands import Command
+from tuitrain.runs.files import EVENTS
 from tuitrain.runs.reader import read_events
 from tuitrain.runs.status import LIVE, read_status
 
-EVENTS_FILE = "events.jsonl"
 CHUNK = 1 << 20
 """Bytes of events.jsonl read at a time."""
 POLL_S = 0.5
@@ -41,7 +41,7 @@ class RunDirLink:
 
     @property
     def events_path(self) -> Path:
-        return self.run_dir / EVENTS_FILE
+        return self.run_dir / EVENTS
 
     def start(self, emit: Callable[[ev.Event], None]) -> None:
         self._thread = threading.Thread(

@@ -10,16 +10,17 @@ from pathlib import Path
 
 from tuitrain.config.train import Control
 from tuitrain.errors import UserError
+from tuitrain.runs.files import EVENTS
 from tuitrain.ui.app import MonitorApp
 from tuitrain.ui.compare import CompareApp, load_run, unique_names
-from tuitrain.ui.replay import EVENTS_FILE, RunDirLink
+from tuitrain.ui.replay import RunDirLink
 
 
 def check_run_dir(run_dir: Path) -> None:
     if not run_dir.is_dir():
         raise UserError(f"{run_dir} is not a directory", hint="tuitrain runs lists the runs")
-    if not (run_dir / EVENTS_FILE).is_file():
-        raise UserError(f"{run_dir} has no {EVENTS_FILE}: is it a tuitrain run directory?")
+    if not (run_dir / EVENTS).is_file():
+        raise UserError(f"{run_dir} has no {EVENTS}: is it a tuitrain run directory?")
 
 
 def view_run(run_dir: Path, control: Control | None = None) -> int:
