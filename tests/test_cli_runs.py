@@ -231,3 +231,19 @@ def test_export_to_a_path_it_cannot_write_is_a_one_line_error(
     assert captured.out == ""
     assert (tmp_path / "a-file").read_text() == "keep me\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_export_skips_lines_that_are_not_events_and_says_so_once(
+    finished: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damaged = tmp_path / finished.name
+    shutil.copytree(finished, damaged)
+    lines = (damaged / "events.jsonl").read_text().splitlines(keepends=True)
+    lines[1:1] = ["null\n", "42\n", '"s"\n', "[1,2]\n"]
+    (damaged / "events.jsonl").write_text("".join(lines))
+    capsys.readouterr()
+    assert main(["export", str(damaged)]) == 0
+    out, err = capsys.readouterr()
+    epochs = [row["epoch"] for row in csv.DictReader((finished / "metrics.csv").open())]
+    assert [row["epoch"] for row in csv.DictReader(io.StringIO(out))] == epochs
+    assert err.count("skipped 4 lines") == 1 and "not events" in err

@@ -145,7 +145,7 @@ def export(args: argparse.Namespace) -> int:
     from tuitrain.runs.resolve import resolve_run
 
     run_dir = resolve_run(args.run, args.runs_dir)
-    events = run_events(run_dir)
+    events = run_events(run_dir, lambda text: print(f"tuitrain: warning: {text}", file=sys.stderr))
     if args.format == "tensorboard":
         return _export_tensorboard(events, args.out or run_dir / "tensorboard")
     if args.out is None:

@@ -24,7 +24,7 @@ from tuitrain.headless import HeadlessPrinter
 from tuitrain.runs.checkpoint import load_latest
 from tuitrain.runs.files import CONSOLE_LOG
 from tuitrain.runs.log import RunLog
-from tuitrain.runs.reader import read_history
+from tuitrain.runs.reader import read_history_told
 from tuitrain.runs.rundir import RunDirectory
 from tuitrain.runs.status import read_status
 from tuitrain.signals import SignalBridge
@@ -184,7 +184,7 @@ def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) ->
     # Exported COLUMNS/LINES would pin the monitor to one size and hide every resize.
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
-    link = TrainerLink(trainer, read_history(run.events_path) if trainer.resuming else ())
+    link = TrainerLink(trainer, read_history_told(run.events_path) if trainer.resuming else ())
     app = MonitorApp(link, trainer.preset.control, f"tuitrain {trainer.name}")
     hangup = _HangUp(on_hangup=lambda: _close_monitor(app))
     bridge = _signal_bridge(trainer, on_hangup=hangup, announce=False)

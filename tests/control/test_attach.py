@@ -149,3 +149,26 @@ def test_attach_without_a_name_finds_the_newest_live_run(runs_dir: Path) -> None
         link = attach_link("old", runs_dir)
         assert link.run_dir == runs_dir / "20261127-090000-old"
         link.close()
+
+
+def test_history_lines_that_are_not_events_are_skipped_and_said_once(fake_run: FakeRun) -> None:
+    first, events = attached(fake_run)
+    pause = cmd.Pause()
+    first.submit(pause)
+    events.wait_for(lambda e: getattr(e, "cmd_id", None) == pause.id)
+    time.sleep(0.05)  # the paused trainer writes nothing more: the log ends on a whole line
+    with open(fake_run.run_dir / "events.jsonl", "a", encoding="utf-8") as handle:
+        handle.write('null\n42\n"s"\n[1,2]\n')
+    first.submit(cmd.Resume())
+    fake_run.wait_steps(fake_run.trainer.step + 20)
+    first.close()
+    link, events = attached(fake_run)
+    warning = events.wait_for(lambda e: isinstance(e, ev.Log) and "not events" in e.message)
+    assert isinstance(warning, ev.Log) and warning.level == "warning"
+    assert "skipped 4 lines" in warning.message
+    target = fake_run.trainer.seq + 20
+    events.wait_for(lambda e: (seq_of(e) or 0) >= target)
+    link.close()
+    seqs = [s for s in map(seq_of, events.events) if s is not None]
+    assert seqs == list(range(len(seqs)))  # the whole history, around the damaged lines
+    assert sum(1 for e in events.events if isinstance(e, ev.Log) and "not events" in e.message) == 1

@@ -82,3 +82,25 @@ def test_epoch_readers_leave_the_step_reports_out_unparsed(tmp_path: Path) -> No
     path.write_text(step + "\n" + Log(message="kept").to_json() + "\n" + step[:20])
     assert [e.type for e in read_history(path)] == ["step", "log"]
     assert [e.type for e in read_history(path, steps=False)] == ["log"]
+
+
+NOT_EVENTS = ["null", "42", '"s"', "[1,2]", "{not json", '{"no": "type"}']
+
+
+def test_lines_that_are_not_event_objects_are_skipped_and_counted(tmp_path: Path) -> None:
+    from tuitrain.runs.reader import DamagedLines, read_history_told
+
+    path = tmp_path / "events.jsonl"
+    good = [Log(message="a").to_json(), Log(message="b").to_json()]
+    lines = [good[0], *NOT_EVENTS, '{"type": "from_the_future"}', good[1]]
+    path.write_text("\n".join(lines) + "\n")
+    damaged = DamagedLines()
+    events, _ = read_events(path, damaged=damaged)
+    assert [e.message for e in events] == ["a", "b"]
+    assert damaged.count == len(NOT_EVENTS)  # the newer writer's event is not damage
+    warning = damaged.warning(path)
+    assert warning is not None and warning.level == "warning"
+    assert warning.message == f"skipped 6 lines of {path} that are not events (damaged?)"
+    assert damaged.warning(path) is None  # said once
+    told = read_history_told(path)
+    assert [e.message for e in told] == ["a", "b", warning.message]  # type: ignore[attr-defined]

@@ -107,3 +107,21 @@ async def test_compare_fits_80x24(tmp_path: Path) -> None:
         await shows(pilot, "sgd", "adam", "best val acc")
         lines = screen_text(app).splitlines()
     assert len(lines) == 24
+
+
+NOT_EVENTS = 'null\n42\n"s"\n[1,2]\n'
+
+
+async def test_a_run_with_lines_that_are_not_events_is_compared_and_says_so(
+    tmp_path: Path,
+) -> None:
+    sgd, adam = write_two_runs(tmp_path)
+    lines = (sgd / "events.jsonl").read_text().splitlines(keepends=True)
+    (sgd / "events.jsonl").write_text(lines[0] + NOT_EVENTS + "".join(lines[1:]))
+    runs = [load_run(sgd, 0), load_run(adam, 1)]
+    assert runs[0].history.last_epoch is not None and runs[0].history.last_epoch.epoch == 4
+    assert runs[0].damaged.startswith("skipped 4 lines") and not runs[1].damaged
+    app = CompareApp(runs)
+    async with app.run_test(size=(120, 40)) as pilot:
+        text = await shows(pilot, "skipped 4 lines")
+        assert text.count("skipped 4 lines") == 1

@@ -106,3 +106,18 @@ def test_history_is_read_in_chunks_without_losing_a_line(tmp_path: Path) -> None
     link._thread.join(timeout=5)  # type: ignore[union-attr]
     assert [e.to_json() for e in got[: len(events)]] == [e.to_json() for e in events]
     assert isinstance(got[-1], ev.Finished) and got[-1].source == "view"
+
+
+async def test_lines_that_are_not_events_are_skipped_and_said_once(tmp_path: Path) -> None:
+    finished = ev.Finished(
+        status="completed", step=500, epoch=10, elapsed_s=50.0, best_metric="val_acc",
+        best_value=0.59,
+    )  # fmt: skip
+    run = write_run(tmp_path / "20261127-181500-demo", [*history_events(), finished])
+    lines = (run / "events.jsonl").read_text().splitlines(keepends=True)
+    (run / "events.jsonl").write_text(lines[0] + "null\n42\n[1,2]\n" + "".join(lines[1:]))
+    app = make_app(RunDirLink(run, poll_s=0.05))
+    async with app.run_test(size=(100, 30)) as pilot:
+        text = await shows(pilot, "FINISHED", "epoch 3/10", "skipped 3 lines")
+        assert text.count("skipped 3 lines") == 1
+        await pilot.press("q")

@@ -32,7 +32,7 @@ from tuitrain.engine.events import (
     event_from_dict,
 )
 from tuitrain.runs.files import EVENTS
-from tuitrain.runs.reader import read_events
+from tuitrain.runs.reader import DamagedLines, read_events
 from tuitrain.runs.resolve import newest_live_run, resolve_run, where
 from tuitrain.runs.status import LIVE, read_status
 
@@ -147,16 +147,20 @@ class AttachLink:
         if not isinstance(offset, int):
             return
         start, chunk = 0, HISTORY_CHUNK
+        damaged = DamagedLines()
         while start < offset and not self._closed.is_set():
-            history, end = read_events(path, start, min(offset, start + chunk))
+            history, end = read_events(path, start, min(offset, start + chunk), damaged=damaged)
             if end == start:
                 if start + chunk >= offset:
-                    return  # only a torn line (or a shorter file) is left: skip it
+                    break  # only a torn line (or a shorter file) is left: skip it
                 chunk *= 2  # one line longer than a chunk
                 continue
             for event in history:
                 self._deliver(event)
             start = end
+        warning = damaged.warning(path)
+        if warning is not None:
+            self._deliver(warning)
 
     def _live(self, data: Any) -> None:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -12,18 +12,23 @@ from tuitrain.engine import events as ev
 from tuitrain.errors import UserError
 from tuitrain.runs.files import EVENTS
 from tuitrain.runs.log import METRIC_COLUMNS
-from tuitrain.runs.reader import read_history
+from tuitrain.runs.reader import DamagedLines, read_history
 
 STEP_COLUMNS = ("step", "epoch", "batch", "loss", "acc", "lr", "images_per_s", "elapsed_s")
 
 
-def run_events(run_dir: Path) -> list[ev.Event]:
+def run_events(run_dir: Path, warn: Callable[[str], None]) -> list[ev.Event]:
     """The run's events as its history stands: what a resume redid is there once, as redone
-    (one epoch row per epoch, even where a process was killed before checkpointing)."""
+    (one epoch row per epoch, even where a process was killed before checkpointing). Lines
+    that are not events are skipped, and `warn` hears once how many."""
     path = run_dir / EVENTS
     if not path.is_file():
         raise UserError(f"{run_dir} has no {EVENTS}; is it a tuitrain run directory?")
-    return read_history(path)
+    damaged = DamagedLines()
+    events = read_history(path, damaged=damaged)
+    if damaged.count:
+        warn(damaged.message(path))
+    return events
 
 
 def write_csv(events: Iterable[ev.Event], out: TextIO, *, steps: bool = False) -> int:

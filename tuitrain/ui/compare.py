@@ -21,7 +21,7 @@ from textual_plotext import PlotextPlot
 
 from tuitrain import words
 from tuitrain.runs.files import EVENTS
-from tuitrain.runs.reader import read_history
+from tuitrain.runs.reader import DamagedLines, read_history
 from tuitrain.runs.status import LIVE, read_status
 from tuitrain.ui import describe
 from tuitrain.ui.history import RunHistory
@@ -40,6 +40,8 @@ class ComparedRun:
     name: str
     history: RunHistory
     index: int = 0
+    damaged: str = ""
+    """What was skipped of its events.jsonl, when lines there were not events."""
 
     @property
     def color(self) -> str:
@@ -60,12 +62,14 @@ class ComparedRun:
 
 def load_run(path: Path, index: int = 0) -> ComparedRun:
     history = RunHistory()
-    for event in read_history(path / EVENTS, steps=False):  # only the epoch curves are drawn
+    damaged = DamagedLines()
+    for event in read_history(path / EVENTS, steps=False, damaged=damaged):  # epochs only
         history.ingest(event)
     status = read_status(path)
     if history.outcome is None and status.get("status") not in LIVE | {"unknown"}:
         history.ingest(interrupted_end(status))  # killed: its log never said so
-    return ComparedRun(path, short_name(path.name), history, index)
+    said = damaged.message(path / EVENTS) if damaged.count else ""
+    return ComparedRun(path, short_name(path.name), history, index, said)
 
 
 def short_name(name: str) -> str:
@@ -165,6 +169,9 @@ class CompareApp(App[int]):
             text.append(f"{run.mark} {run.name}", style=f"bold {run.color}")
             text.append("   ")
         text.append("(t: training curves too, drawn in fine dots)", style="dim")
+        for run in self.runs:
+            if run.damaged:
+                text.append(f"\n{run.name}: {run.damaged}", style="bold yellow")
         return text
 
     def _fill_table(self) -> None:

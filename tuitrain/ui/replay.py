@@ -17,7 +17,7 @@ from typing import Any
 from tuitrain.engine import events as ev
 from tuitrain.engine.commands import Command
 from tuitrain.runs.files import EVENTS
-from tuitrain.runs.reader import read_events
+from tuitrain.runs.reader import DamagedLines, read_events
 from tuitrain.runs.status import LIVE, read_status
 
 CHUNK = 1 << 20
@@ -38,6 +38,7 @@ class RunDirLink:
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
         self._ended = False
+        self._damaged = DamagedLines()
 
     @property
     def events_path(self) -> Path:
@@ -63,6 +64,7 @@ class RunDirLink:
             offset, more = self._read(offset, emit)
             if more:
                 continue  # history still coming: no waiting between chunks
+            self._say_damage(emit)
             if read_status(self.run_dir).get("status") in LIVE:
                 self._closed.wait(self.poll_s)
                 continue
@@ -75,10 +77,11 @@ class RunDirLink:
 
     def _read(self, offset: int, emit: Callable[[ev.Event], None]) -> tuple[int, bool]:
         """Emit complete events from offset on; (new offset, whether more is waiting)."""
-        events, new_offset = read_events(self.events_path, offset, offset + self.chunk)
+        path, damaged = self.events_path, self._damaged
+        events, new_offset = read_events(path, offset, offset + self.chunk, damaged=damaged)
         if new_offset == offset and self._size() >= offset + self.chunk:
             # One line longer than a chunk: read it whole.
-            events, new_offset = read_events(self.events_path, offset)
+            events, new_offset = read_events(path, offset, damaged=damaged)
         for event in events:
             if self._closed.is_set():
                 return new_offset, False
@@ -92,7 +95,14 @@ class RunDirLink:
         except OSError:
             return 0
 
+    def _say_damage(self, emit: Callable[[ev.Event], None]) -> None:
+        """Once, when the history has been read: how many lines were not events."""
+        warning = self._damaged.warning(self.events_path)
+        if warning is not None:
+            emit(warning)
+
     def _wrap_up(self, offset: int, emit: Callable[[ev.Event], None]) -> None:
+        self._say_damage(emit)
         if self._size() > offset:
             emit(ev.Log(level="warning", message="skipped an incomplete last line in the log"))
         if self._ended:
