@@ -11,10 +11,6 @@ same measurement before anyone edits the UI. Each one names the function it stan
   changed-only   HistoryView.show: a text panel refreshes only when its text changed.
   answer-now     MonitorApp._drain: when a drained event answers a command sent from this
                  monitor, redraw at once instead of at the next refresh tick.
-  val-commands   Trainer._validate (engine): between validation batches, apply the commands
-                 that cannot disturb a validation (LR scale or set, pause, resume); the others
-                 wait for the step boundary as now. Without it a key pressed during validation
-                 waits for the whole validation pass.
   capacity-512   RunHistory.__init__: series keep 512 buckets, not 2048 (still more than two
                  points per column of a 250-column terminal); every redraw walks them all.
   switch-1ms     launch (before the monitor starts): sys.setswitchinterval(0.001), so the
@@ -118,57 +114,6 @@ def capacity_512() -> None:
     RunHistory.__init__.__defaults__ = (512, *defaults[1:])
 
 
-def val_commands() -> None:
-    import queue
-
-    from tuitrain.engine import commands as cmd
-    from tuitrain.engine.trainer import Trainer
-
-    harmless = (cmd.ScaleLR, cmd.SetLR, cmd.Pause, cmd.Resume)
-    original = Trainer._validate
-
-    def between_batches(self: Any) -> None:
-        deferred: list[cmd.Command] = []
-        while True:
-            try:
-                command = (
-                    self._queue.get(timeout=0.05) if self._paused else self._queue.get_nowait()
-                )
-            except queue.Empty:
-                if self._paused and not deferred:
-                    continue  # paused: wait for the resume, as the step boundary does
-                break
-            if isinstance(command, harmless):
-                self._apply(command)
-            else:
-                deferred.append(command)  # for the next step boundary
-        for command in deferred:
-            self._queue.put(command)
-
-    def validate(self: Any, source: str, cmd_id: str | None = None) -> Any:
-        parts = self._require_parts()
-        val = parts.data.val
-        if val is None:
-            return original(self, source, cmd_id)
-        trainer = self
-
-        class Interleaved:
-            batches = val.batches
-
-            def __iter__(self) -> Any:
-                for batch in val:
-                    yield batch
-                    between_batches(trainer)
-
-        parts.data.val = Interleaved()
-        try:
-            return original(self, source, cmd_id)
-        finally:
-            parts.data.val = val
-
-    Trainer._validate = validate  # type: ignore[method-assign]
-
-
 def switch_1ms() -> None:
     sys.setswitchinterval(0.001)
 
@@ -179,7 +124,6 @@ PATCHES: dict[str, Callable[[], None]] = {
     "plot-5s": plot_every(5.0),
     "changed-only": changed_only,
     "answer-now": answer_now,
-    "val-commands": val_commands,
     "capacity-512": capacity_512,
     "switch-1ms": switch_1ms,
 }

@@ -44,8 +44,8 @@ from benchmarks.harness import bare_data, real_run
 from benchmarks.pipeline import UintImages
 from benchmarks.presets import BenchPreset, bench_preset, cache_shapes
 from tuitrain.data.transforms import sample_transform
-from tuitrain.engine.build import seed_everything
 from tuitrain.engine.runtime import resolve_runtime
+from tuitrain.engine.setup import seed_everything
 from tuitrain.headless import HeadlessPrinter
 from tuitrain.models import build_model
 from tuitrain.optim import build_optimizer, build_schedule

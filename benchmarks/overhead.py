@@ -60,8 +60,8 @@ from benchmarks.harness import (
 from benchmarks.presets import BenchPreset, bench_preset, cache_shapes
 from tuitrain.config.augment import Augment
 from tuitrain.engine import events as ev
-from tuitrain.engine.build import seed_everything
 from tuitrain.engine.runtime import Runtime, resolve_runtime
+from tuitrain.engine.setup import seed_everything
 from tuitrain.engine.trainer import Trainer
 from tuitrain.headless import HeadlessPrinter
 from tuitrain.models import build_model

@@ -6,7 +6,7 @@ import pytest
 
 from tuitrain.engine import clock as clock_module
 from tuitrain.engine.clock import Clock
-from tuitrain.engine.reporting import mid_epoch_validations
+from tuitrain.engine.reporter import mid_epoch_validations
 
 
 class FakeTime:

@@ -163,7 +163,7 @@ def poison_at(trainer: Trainer, steps: set[int]) -> None:
 
     def arm(event: ev.Event) -> None:
         if isinstance(event, ev.RunStarted):
-            trainer._require_parts().model.register_forward_hook(hook)
+            trainer.setup.model.register_forward_hook(hook)
 
     trainer.subscribe(arm)
 
@@ -199,7 +199,7 @@ def test_out_of_memory_names_the_batch_size(tiny_preset, monkeypatch) -> None:
             def oom(*args, **kwargs):
                 raise torch.OutOfMemoryError("CUDA out of memory")
 
-            trainer._require_parts().forward = oom
+            trainer.setup.forward = oom
 
     trainer.subscribe(explode)
     failed = run(trainer)[-1]
@@ -212,7 +212,7 @@ def test_an_unexpected_error_fails_the_run_with_its_traceback(tiny_preset) -> No
 
     def explode(event: ev.Event) -> None:
         if isinstance(event, ev.StepProgress):
-            trainer._require_parts().forward = None  # type: ignore[assignment]
+            trainer.setup.forward = None  # type: ignore[assignment]
 
     trainer.subscribe(explode)
     trainer.start()

@@ -9,6 +9,10 @@ class Clock:
     """Elapsed training time excludes pauses; ETAs include the validations still to come."""
 
     def __init__(self, elapsed: float = 0.0) -> None:
+        self.restart(elapsed)
+
+    def restart(self, elapsed: float) -> None:
+        """Start again from `elapsed` seconds (a resume, a roll-back): no pause, no estimates."""
         self._base = elapsed
         self._started = time.monotonic()
         self._paused_at: float | None = None

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 if TYPE_CHECKING:
-    from tuitrain.engine.build import Parts
+    from tuitrain.engine.setup import Setup
 
 FORMAT = "tuitrain-checkpoint"
 VERSION = 1
@@ -54,16 +54,16 @@ def restore_rng(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def capture_state(parts: Parts, progress: Progress, extra: dict[str, Any]) -> dict[str, Any]:
+def capture_state(setup: Setup, progress: Progress, extra: dict[str, Any]) -> dict[str, Any]:
     """A reference to the live state (tensors shared with the model); copy it to keep it."""
-    data = parts.data
+    data = setup.data
     return {
         "format": FORMAT,
         "version": VERSION,
-        "model": parts.model.state_dict(),
-        "optimizer": parts.optimizer.state_dict(),
-        "lr": parts.lr.state_dict(),
-        "scaler": parts.scaler.state_dict() if parts.scaler is not None else None,
+        "model": setup.model.state_dict(),
+        "optimizer": setup.optimizer.state_dict(),
+        "lr": setup.lr.state_dict(),
+        "scaler": setup.scaler.state_dict() if setup.scaler is not None else None,
         "progress": asdict(progress),
         "rng": capture_rng(),
         "stats": {"mean": list(data.mean), "std": list(data.std)},
@@ -71,12 +71,12 @@ def capture_state(parts: Parts, progress: Progress, extra: dict[str, Any]) -> di
     }
 
 
-def restore_state(parts: Parts, state: dict[str, Any]) -> Progress:
-    parts.model.load_state_dict(state["model"])
-    parts.optimizer.load_state_dict(state["optimizer"])
-    parts.lr.load_state_dict(state["lr"])
-    if parts.scaler is not None and state.get("scaler") is not None:
-        parts.scaler.load_state_dict(state["scaler"])
+def restore_state(setup: Setup, state: dict[str, Any]) -> Progress:
+    setup.model.load_state_dict(state["model"])
+    setup.optimizer.load_state_dict(state["optimizer"])
+    setup.lr.load_state_dict(state["lr"])
+    if setup.scaler is not None and state.get("scaler") is not None:
+        setup.scaler.load_state_dict(state["scaler"])
     restore_rng(state["rng"])
     return Progress(**state["progress"])
 

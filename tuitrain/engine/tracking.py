@@ -1,14 +1,18 @@
-"""Keeping the best value of a metric, for best checkpoints and early stopping."""
+"""What each epoch's metrics decide: a new best, early stopping, the fit diagnosis."""
 
 from __future__ import annotations
 
 import math
 import platform
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torchvision
 
 import tuitrain
+from tuitrain.config.train import Diagnose, EarlyStopping
+from tuitrain.engine.diagnosis import CurveDoctor, EpochMetrics
 
 
 class Best:
@@ -41,13 +45,73 @@ class Best:
             return value > best + self.min_delta
         return value < best - self.min_delta
 
-    def state_dict(self) -> dict[str, object]:
+    def state_dict(self) -> dict[str, Any]:
         return {"value": self.value, "since_best": self.since_best}
 
-    def load_state_dict(self, state: dict[str, object]) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         value = state["value"]
-        self.value = float(value) if value is not None else None  # type: ignore[arg-type]
-        self.since_best = int(state["since_best"])  # type: ignore[call-overload]
+        self.value = float(value) if value is not None else None
+        self.since_best = int(state["since_best"])
+
+
+@dataclass(frozen=True)
+class EpochVerdict:
+    is_best: bool
+    fit: str
+    """The curve doctor's regime: 'ok', 'overfitting' or 'underfitting'."""
+    diagnosis: str | None
+    """A new diagnosis to tell the user, or None."""
+
+
+class EpochTracker:
+    """The best value (for best checkpoints), early stopping, and the curve doctor."""
+
+    def __init__(
+        self,
+        *,
+        best_metric: str,
+        stopping: EarlyStopping | None,
+        diagnose: Diagnose,
+        num_classes: int,
+    ) -> None:
+        self.best = Best(best_metric)
+        self._stopping = stopping
+        self._stopper = Best(stopping.monitor, stopping.min_delta) if stopping else None
+        self._doctor = CurveDoctor(diagnose, num_classes)
+
+    def judge(self, metrics: dict[str, float]) -> EpochVerdict:
+        """Fold in an epoch's metrics (train_loss, train_acc, maybe val_loss, val_acc)."""
+        diagnosis = self._doctor.update(
+            EpochMetrics(
+                train_loss=metrics["train_loss"],
+                train_acc=metrics["train_acc"],
+                val_loss=metrics.get("val_loss"),
+                val_acc=metrics.get("val_acc"),
+            )
+        )
+        is_best = self.best.update(metrics.get(self.best.metric))
+        return EpochVerdict(is_best=is_best, fit=self._doctor.verdict, diagnosis=diagnosis)
+
+    def should_stop(self, metrics: dict[str, float]) -> bool:
+        """Early stopping's verdict on the epoch (its patience ran out without improvement)."""
+        if self._stopper is None or self._stopping is None:
+            return False
+        self._stopper.update(metrics.get(self._stopper.metric))
+        return self._stopper.since_best >= self._stopping.patience
+
+    def state_dict(self) -> dict[str, Any]:
+        """The checkpoint's 'doctor', 'best' and 'stopper' entries."""
+        return {
+            "doctor": self._doctor.state_dict(),
+            "best": self.best.state_dict(),
+            "stopper": self._stopper.state_dict() if self._stopper else None,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._doctor.load_state_dict(state["doctor"])
+        self.best.load_state_dict(state["best"])
+        if self._stopper is not None and state.get("stopper"):
+            self._stopper.load_state_dict(state["stopper"])
 
 
 def versions() -> dict[str, str]:

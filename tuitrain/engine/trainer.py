@@ -1,8 +1,21 @@
-"""The training loop: runs in its own thread, obeys commands at step boundaries, emits events.
+"""The training loop, read top to bottom: setup, epoch, step, validation, end of epoch, finish.
+
+`Trainer` is the public face (a thread, a command queue, an event bus, the result). Each run
+is a `TrainingRun`: its `__init__` is the setup, its `train` the loop. Everything that is not
+the loop is a part the run owns and calls through a small interface; no part calls another:
+
+  setup.Setup                      runtime, data, model, optimizer, learning rate, scaler
+  reporter.Reporter                when a progress report is due, and what it says
+  checkpointer.Checkpointer        what a checkpoint holds: save, restore, snapshot, roll back
+  command_handler.CommandHandler   queued commands, applied at step boundaries (`Steerable`)
+  numeric_guard.NumericGuard       the non-finite loss policy: roll back or fail
+  tracking.EpochTracker            the best value, early stopping, the fit diagnosis
+  world.World                      rank awareness (one process today; see world.py)
 
 Data flows one way (events out, through the bus), intent the other (commands in, through a
 queue). Commands are applied only between optimizer steps, and each one comes back as an event
-that carries its id. Nothing else crosses the thread boundary.
+that carries its id. Nothing else crosses the thread boundary. The per-step path makes no
+host-device sync: the meter adds on the device, and only a report reads it back.
 """
 
 from __future__ import annotations
@@ -10,8 +23,6 @@ from __future__ import annotations
 import gc
 import queue
 import threading
-import time
-import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,20 +32,19 @@ import torch.nn.functional as F
 from tuitrain.config.preset import Preset
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
-from tuitrain.engine.build import Parts, build_parts
 from tuitrain.engine.bus import Consumer, EventBus
+from tuitrain.engine.checkpointer import Checkpointer, CheckpointSink, resumed_events, saved_stats
 from tuitrain.engine.clock import Clock
-from tuitrain.engine.core import CheckpointSink
-from tuitrain.engine.diagnosis import CurveDoctor, EpochMetrics
-from tuitrain.engine.flow import RollBack, RunFailure, StopRun
+from tuitrain.engine.command_handler import CommandHandler, rejection
+from tuitrain.engine.loop_control import RollBack, StopRun, failed_event
 from tuitrain.engine.meter import Meter, Reading
-from tuitrain.engine.reporting import Reporting, Window, per_second
+from tuitrain.engine.numeric_guard import NumericGuard
+from tuitrain.engine.reporter import Reporter
 from tuitrain.engine.runtime import resolve_runtime
-from tuitrain.engine.safety import Safety
+from tuitrain.engine.setup import Setup, build_setup, started_event
 from tuitrain.engine.state import Progress
-from tuitrain.engine.steering import Steering
-from tuitrain.engine.tracking import Best, versions
-from tuitrain.errors import UserError
+from tuitrain.engine.tracking import EpochTracker
+from tuitrain.engine.world import SingleProcess, World
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,7 @@ class ResumePoint:
     state: dict[str, Any]
 
 
-class Trainer(Steering, Reporting, Safety):
+class Trainer:
     """Train a preset. `run()` trains on the calling thread; `start()` on a daemon thread."""
 
     def __init__(
@@ -55,6 +65,7 @@ class Trainer(Steering, Reporting, Safety):
         run_dir: str | None = None,
         checkpoints: CheckpointSink | None = None,
         resume: ResumePoint | None = None,
+        world: World | None = None,
     ) -> None:
         self.preset = preset
         self.name = name
@@ -64,16 +75,10 @@ class Trainer(Steering, Reporting, Safety):
         self.result: ev.Finished | ev.Failed | None = None
         self._checkpoints = checkpoints
         self._resume = resume
+        self._world: World = world if world is not None else SingleProcess()
         self._queue: queue.SimpleQueue[cmd.Command] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._parts: Parts | None = None
-        self._progress = Progress()
-        self._paused = False
-        self._lr = 0.0
-        self._snapshot: dict[str, Any] | None = None
-        self._epoch_val_s = 0.0  # validation time within the current epoch
-
-    # Public API -------------------------------------------------------------------------
+        self._run: TrainingRun | None = None
 
     def subscribe(self, consumer: Consumer) -> None:
         self.bus.subscribe(consumer)
@@ -82,18 +87,25 @@ class Trainer(Steering, Reporting, Safety):
         """Queue a command from any thread (also from a signal handler: the put is reentrant)."""
         self._queue.put(command)
 
+    @property
+    def setup(self) -> Setup:
+        """What the current run trains with (its model, data, optimizer...)."""
+        if self._run is None:
+            raise RuntimeError("the trainer is not set up")
+        return self._run.setup
+
     def model_state(self) -> dict[str, torch.Tensor]:
         """The model's weights (shared with the live model: copy them to keep them)."""
-        return self._require_parts().model.state_dict()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="tuitrain-trainer", daemon=True)
-        self._thread.start()
+        return self.setup.model.state_dict()
 
     @property
     def resuming(self) -> bool:
         """Whether this trainer continues a run from a checkpoint."""
         return self._resume is not None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="tuitrain-trainer", daemon=True)
+        self._thread.start()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the training thread; True when it has ended."""
@@ -104,130 +116,134 @@ class Trainer(Steering, Reporting, Safety):
 
     def run(self) -> ev.Finished | ev.Failed:
         try:
-            self._setup()
-            self.result = self._train()
-        except UserError as exc:
-            self.result = ev.Failed(error="input", message=str(exc), step=self._step_or_none())
-        except RunFailure as failure:
-            self.result = ev.Failed(
-                error=failure.error, message=failure.message, step=self._step_or_none()
-            )
-        except torch.OutOfMemoryError:
-            self.result = self._out_of_memory()
+            self._run = TrainingRun(self, self._queue, self._checkpoints, self._resume, self._world)
+            self.result = self._run.train()
         except Exception as exc:
-            self.result = ev.Failed(
-                error=type(exc).__name__,
-                message=str(exc) or type(exc).__name__,
-                step=self._step_or_none(),
-                traceback=traceback.format_exc(),
-            )
-        self._emit(self.result)
+            step = self._run.progress.step if self._run is not None else None
+            self.result = failed_event(exc, step=step, batch_size=self.preset.data.batch_size)
+            if isinstance(exc, torch.OutOfMemoryError):
+                self._run = None  # frees the run's tensors
+                gc.collect()
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+        self.bus.emit(self.result)
         return self.result
 
-    # Setup ------------------------------------------------------------------------------
 
-    def _setup(self) -> None:
-        preset = self.preset
-        runtime = resolve_runtime(preset.train)
-        self._emit(ev.Log(message=f"training on {runtime.device_name} ({runtime.precision})"))
-        stats = None
-        if self._resume is not None:
-            saved = self._resume.state["stats"]
-            stats = (tuple(saved["mean"]), tuple(saved["std"]))
-        self._parts = parts = build_parts(preset, runtime, log=self._log, stats=stats)
-        self._meter = Meter(runtime.device)
-        self._clock = Clock()
-        self._doctor = CurveDoctor(preset.train.diagnose, parts.data.num_classes)
-        self._best = Best(preset.best_monitor())
-        stopping = preset.train.early_stopping
-        self._stopper = Best(stopping.monitor, stopping.min_delta) if stopping else None
-        if self._resume is not None:
-            self._restore(self._resume.state)
-            self._emit_resumed()
-        self._lr = parts.lr.at(self._progress.step)
-        self._snapshot = self._take_snapshot()
-        self._emit(self._started_event())
+class TrainingRun:
+    """One run of the loop; implements `Steerable` for the command handler."""
 
-    def _started_event(self) -> ev.RunStarted:
-        parts, preset = self._require_parts(), self.preset
-        data = parts.data
-        return ev.RunStarted(
-            preset_name=self.name,
-            preset=self.resolved,
-            run_dir=self.run_dir,
-            device=str(parts.runtime.device),
-            device_name=parts.runtime.device_name,
-            precision=parts.runtime.precision,
-            epochs=preset.train.epochs,
-            steps_per_epoch=data.train.batches_per_epoch,
-            train_size=data.train_size,
-            val_size=data.val_size,
+    def __init__(
+        self,
+        trainer: Trainer,
+        commands: queue.SimpleQueue[cmd.Command],
+        checkpoints: CheckpointSink | None,
+        resume: ResumePoint | None,
+        world: World,
+    ) -> None:
+        self.trainer, self.cfg = trainer, trainer.preset.train
+        self._resume, self._world = resume, world
+        runtime = resolve_runtime(self.cfg)
+        self.emit(ev.Log(message=f"training on {runtime.device_name} ({runtime.precision})"))
+        stats = saved_stats(resume.state) if resume is not None else None
+        self.setup = setup = build_setup(trainer.preset, runtime, log=self._log, stats=stats)
+        data = setup.data
+        self.progress = Progress()
+        self.clock = Clock()
+        self.meter = Meter(runtime.device)
+        self.tracker = EpochTracker(
+            best_metric=trainer.preset.best_monitor(),
+            stopping=self.cfg.early_stopping,
+            diagnose=self.cfg.diagnose,
             num_classes=data.num_classes,
-            image_shape=data.image_shape,
-            mean=tuple(data.mean),
-            std=tuple(data.std),
-            parameters=sum(p.numel() for p in parts.model.parameters()),
-            lr=self._lr,
-            loader=data.loader,
-            versions=versions(),
-            resumed=self._resume is not None,
-            step=self._progress.step,
-            epoch=self._progress.epoch,
         )
+        self.guard = NumericGuard(self.cfg.nan)
+        batches, has_val = data.train.batches_per_epoch, data.val is not None
+        self.reporter = Reporter(self.cfg, batches=batches, has_val=has_val, clock=self.clock)
+        identity = {"preset": trainer.resolved, "preset_name": trainer.name}
+        self.checkpointer = Checkpointer(checkpoints, setup, self.meter, self.tracker, identity)
+        self.commands = CommandHandler(
+            commands,
+            self,
+            lr=setup.lr,
+            can_save=self.checkpointer.can_save,
+            has_validation=has_val,
+            exchange=world.exchange_commands,
+            mid_validation=world.commands_mid_validation,
+        )
+        self.lr = 0.0
+        self.epoch_started = 0.0
+        self.epoch_val_s = 0.0  # validation time within the current epoch
 
     # The loop ---------------------------------------------------------------------------
 
-    def _train(self) -> ev.Finished:
-        epochs = self.preset.train.epochs
-        self._clock = Clock(self._progress.elapsed)
+    def train(self) -> ev.Finished:
+        self._begin()
+        self.clock.restart(self.progress.elapsed)
         try:
-            while self._progress.epoch < epochs:
+            while self.progress.epoch < self.cfg.epochs:
                 try:
-                    if self._run_epoch():
+                    if self._epoch():
                         return self._finish("early_stopped", "no improvement")
-                except RollBack:
-                    self._roll_back()
-            self._boundary()  # commands that arrived during the last step still get answers
+                except RollBack as rollback:
+                    self._roll_back(rollback.warning)
+            self.commands.at_step_boundary()  # commands sent during the last step get answers
         except StopRun as stop:
-            self._save("stop" if stop.command.status == "stopped" else "signal")
+            self.save("stop" if stop.command.status == "stopped" else "signal")
             return self._finish(stop.command.status, stop.command.reason, stop.command)
-        self._save("final")
+        self.save("final")
         return self._finish("completed", "")
 
-    def _run_epoch(self) -> bool:
+    def _begin(self) -> None:
+        if self._resume is not None:
+            self._restore(self._resume.state)
+            for event in resumed_events(self.setup, self._resume.path, self.progress):
+                self.emit(event)
+        self.lr = self.setup.lr.at(self.progress.step)
+        self._take_snapshot()
+        t, resumed = self.trainer, self._resume is not None
+        identity = (t.preset, t.name, t.resolved, t.run_dir)
+        self.emit(started_event(self.setup, *identity, self.lr, self.progress, resumed=resumed))
+
+    def _epoch(self) -> bool:
         """Train one epoch from the current position; True when early stopping ends the run."""
-        parts, progress = self._require_parts(), self._progress
-        batches = parts.data.train.batches_per_epoch
-        val_every = self.preset.train.val_every_steps
-        self._window = Window(self._clock.elapsed(), progress.step, self._meter.read())
-        self._next_report = time.monotonic() + self.preset.train.report.seconds
-        self._epoch_started = self._clock.elapsed()
-        self._epoch_val_s = 0.0
-        for x, y in parts.data.train.epoch(progress.epoch, progress.batch):
-            self._boundary()
+        data, progress = self.setup.data, self.progress
+        batches, val_every = data.train.batches_per_epoch, self.cfg.val_every_steps
+        self.reporter.start_epoch(progress.step, self.meter.read())
+        self.epoch_started, self.epoch_val_s = self.clock.elapsed(), 0.0
+        for x, y in data.train.epoch(progress.epoch, progress.batch):
+            self.commands.at_step_boundary()
             self._set_lr()
-            self._train_step(x, y)
+            self._step(x, y)
             progress.step += 1
             progress.batch += 1
-            self._maybe_report()
+            if self.reporter.due(progress.step):
+                self._report()
             if val_every and progress.step % val_every == 0 and progress.batch < batches:
-                self._validate("schedule")
+                self.validate("schedule")  # (the epoch's last step: its end validates)
         return self._end_epoch()
 
-    def _train_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        parts = self._require_parts()
-        optimizer, scaler = parts.optimizer, parts.scaler
-        with parts.runtime.autocast():
-            logits = parts.forward(x)
-        loss = F.cross_entropy(logits.float(), y, label_smoothing=self.preset.train.label_smoothing)
+    def _set_lr(self) -> None:
+        lr = self.setup.lr.apply(self.setup.optimizer, self.progress.step)
+        schedule = self.setup.lr.schedule
+        if lr != self.lr and schedule.discrete:
+            self.emit(self._lr_event(lr, self.lr, "schedule", schedule.kind))
+        self.lr = lr
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        setup = self.setup
+        optimizer, scaler = setup.optimizer, setup.scaler
+        with setup.runtime.autocast():
+            logits = setup.forward(x)
+        loss = F.cross_entropy(logits.float(), y, label_smoothing=self.cfg.label_smoothing)
         if scaler is not None:
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
         else:
             loss.backward()
-        if self.preset.train.grad_clip is not None:
+        if self.cfg.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(
-                parts.model.parameters(), self.preset.train.grad_clip, foreach=True
+                setup.model.parameters(), self.cfg.grad_clip, foreach=True
             )
         if scaler is not None:
             scaler.step(optimizer)
@@ -235,148 +251,166 @@ class Trainer(Steering, Reporting, Safety):
         else:
             optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        self._meter.add(loss, logits, y)
+        self.meter.add(loss, logits, y)  # on the device: no sync
 
-    def _set_lr(self) -> None:
-        parts = self._require_parts()
-        lr = parts.lr.apply(parts.optimizer, self._progress.step)
-        if lr != self._lr and parts.lr.schedule.discrete:
-            self._emit(self._lr_event(lr, self._lr, "schedule", parts.lr.schedule.kind))
-        self._lr = lr
+    def _report(self) -> None:
+        reading = self._world.reduce_reading(self.meter.read())  # the one sync of a report
+        if reading.nonfinite:
+            self._nonfinite(f"training loss is {reading.loss} at step {self.progress.step}")
+        memory_mb = self.setup.runtime.memory_mb()
+        event = self.reporter.progress(reading, self.progress, lr=self.lr, memory_mb=memory_mb)
+        if event is not None:
+            self.emit(event)
 
-    # Reports and validation -------------------------------------------------------------
-
-    def _validate(self, source: str, cmd_id: str | None = None) -> Reading | None:
-        parts, progress = self._require_parts(), self._progress
-        if parts.data.val is None:
+    def validate(self, source: str, cmd_id: str | None = None) -> Reading | None:
+        setup, progress = self.setup, self.progress
+        if setup.data.val is None:
             return None
-        started = self._clock.elapsed()  # a pause during validation is not validation time
-        meter = Meter(parts.runtime.device)
-        parts.model.eval()
-        with torch.inference_mode(), parts.runtime.autocast():
-            for x, y in parts.data.val:
-                logits = parts.forward(x)
+        started = self.clock.elapsed()  # a pause during validation is not validation time
+        meter = Meter(setup.runtime.device)
+        setup.model.eval()
+        with torch.inference_mode(), setup.runtime.autocast():
+            for x, y in setup.data.val:
+                logits = setup.forward(x)
                 meter.add(F.cross_entropy(logits.float(), y), logits, y)
-                self._between_validation_batches()
-        parts.model.train()
-        reading = meter.read()
-        seconds = self._clock.elapsed() - started
-        self._clock.val_seconds = seconds
-        self._epoch_val_s += seconds
-        batches = parts.data.train.batches_per_epoch
-        self._emit(
-            ev.Validated(
-                step=progress.step,
-                epoch=progress.epoch + progress.batch / batches,
-                val_loss=reading.loss,
-                val_acc=reading.acc,
-                seconds=seconds,
-                source=source,
-                cmd_id=cmd_id,
+                self.commands.between_validation_batches()
+        setup.model.train()
+        reading = self._world.reduce_reading(meter.read())
+        seconds = self.clock.elapsed() - started
+        self.clock.val_seconds = seconds
+        self.epoch_val_s += seconds
+        self.emit(
+            self.reporter.validated(
+                progress, reading, seconds=seconds, source=source, cmd_id=cmd_id
             )
         )
         return reading
 
-    # Epoch end --------------------------------------------------------------------------
-
     def _end_epoch(self) -> bool:
-        train = self._meter.read()
+        cfg, progress = self.cfg, self.progress
+        train = self._world.reduce_reading(self.meter.read())
         if train.nonfinite:
-            self._nonfinite(f"training loss is {train.loss} in epoch {self._progress.epoch + 1}")
+            self._nonfinite(f"training loss is {train.loss} in epoch {progress.epoch + 1}")
         self._report()
-        cfg, progress = self.preset.train, self._progress
-        val = self._validate("schedule") if self._val_due(progress.epoch) else None
+        val = self.validate("schedule") if self.reporter.val_due(progress.epoch) else None
         if val is not None and val.nonfinite:
             self._nonfinite(f"validation loss is {val.loss} in epoch {progress.epoch + 1}")
         metrics = {"train_loss": train.loss, "train_acc": train.acc}
         if val is not None:
             metrics |= {"val_loss": val.loss, "val_acc": val.acc}
-        self._require_parts().lr.schedule.observe(metrics, progress.step)
-        self._diagnose(metrics)
-        is_best = self._best.update(metrics.get(self._best.metric))
-        progress.best = self._best.value
-        epoch_s = self._clock.elapsed() - self._epoch_started
+        self.setup.lr.schedule.observe(metrics, progress.step)
+        verdict = self.tracker.judge(metrics)
+        if verdict.diagnosis is not None:
+            self.emit(
+                ev.Warned(category=verdict.fit, message=verdict.diagnosis, step=progress.step)
+            )
+        progress.best = self.tracker.best.value
+        epoch_s = self.clock.elapsed() - self.epoch_started
         progress.epoch, progress.batch = progress.epoch + 1, 0
-        progress.elapsed = self._clock.elapsed()
-        self._meter.reset()
-        self._emit(self._epoch_event(metrics, epoch_s, train.count, is_best))
-        if progress.epoch % cfg.checkpoint.every_epochs == 0 and progress.epoch < cfg.epochs:
-            self._save("epoch")
-        if is_best and cfg.checkpoint.keep_best:
-            self._save("best", best=True)
-        self._snapshot = self._take_snapshot()
-        return self._stop_early(metrics)
-
-    def _stop_early(self, metrics: dict[str, float]) -> bool:
-        stopping = self.preset.train.early_stopping
-        if self._stopper is None or stopping is None:
-            return False
-        self._stopper.update(metrics.get(self._stopper.metric))
-        return self._stopper.since_best >= stopping.patience
-
-    def _diagnose(self, metrics: dict[str, float]) -> None:
-        message = self._doctor.update(
-            EpochMetrics(
-                train_loss=metrics["train_loss"],
-                train_acc=metrics["train_acc"],
-                val_loss=metrics.get("val_loss"),
-                val_acc=metrics.get("val_acc"),
+        progress.elapsed = self.clock.elapsed()
+        self.meter.reset()
+        self.emit(
+            self.reporter.epoch_ended(
+                progress,
+                metrics,
+                verdict,
+                self.tracker.best,
+                lr=self.lr,
+                images=train.count,
+                epoch_s=epoch_s,
+                val_s=self.epoch_val_s,
             )
         )
-        if message is not None:
-            category = self._doctor.verdict
-            self._emit(ev.Warned(category=category, message=message, step=self._progress.step))
-
-    def _epoch_event(
-        self, metrics: dict[str, float], epoch_s: float, images: int, is_best: bool
-    ) -> ev.EpochEnded:
-        progress = self._progress
-        val_acc = metrics.get("val_acc")
-        return ev.EpochEnded(
-            epoch=progress.epoch,
-            epochs=self.preset.train.epochs,
-            step=progress.step,
-            train_loss=metrics["train_loss"],
-            train_acc=metrics["train_acc"],
-            val_loss=metrics.get("val_loss"),
-            val_acc=val_acc,
-            lr=self._lr,
-            epoch_s=epoch_s,
-            images_per_s=per_second(images, epoch_s - self._epoch_val_s),
-            elapsed_s=progress.elapsed,
-            eta_run_s=self._eta_run(),
-            best_metric=self._best.metric,
-            best_value=self._best.value,
-            is_best=is_best,
-            fit=self._doctor.verdict,
-            train_val_gap=None if val_acc is None else metrics["train_acc"] - val_acc,
-        )
-
-    # Ending -----------------------------------------------------------------------------
+        if progress.epoch % cfg.checkpoint.every_epochs == 0 and progress.epoch < cfg.epochs:
+            self.save("epoch")
+        if verdict.is_best and cfg.checkpoint.keep_best:
+            self.save("best", best=True)
+        self._take_snapshot()
+        return self.tracker.should_stop(metrics)
 
     def _finish(self, status: str, reason: str, command: cmd.Command | None = None) -> ev.Finished:
         return ev.Finished(
             status=status,
-            step=self._progress.step,
-            epoch=self._progress.epoch,
-            elapsed_s=self._clock.elapsed(),
-            best_metric=self._best.metric,
-            best_value=self._best.value,
+            step=self.progress.step,
+            epoch=self.progress.epoch,
+            elapsed_s=self.clock.elapsed(),
+            best_metric=self.tracker.best.metric,
+            best_value=self.tracker.best.value,
             reason=reason,
             source=command.source if command else "engine",
             cmd_id=command.id if command else None,
         )
 
-    def _out_of_memory(self) -> ev.Failed:
-        batch = self.preset.data.batch_size
-        step = self._step_or_none()
-        self._parts = None
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-        return ev.Failed(
-            error="out_of_memory",
-            message=f"the GPU ran out of memory at batch size {batch}; try "
-            f"--set data.batch_size={max(1, batch // 2)}",
-            step=step,
+    # State: snapshots, roll-backs, checkpoints ------------------------------------------
+
+    def _nonfinite(self, what: str) -> None:
+        self.guard.nonfinite(what, step=self.progress.step, rollbacks=self.progress.rollbacks)
+
+    def _roll_back(self, warning: ev.Warned) -> None:
+        self.emit(warning)
+        rollbacks = self.progress.rollbacks + 1
+        self.progress = self.checkpointer.roll_back()
+        self.clock.restart(self.progress.elapsed)
+        self.progress.rollbacks = rollbacks
+        lr, step = self.setup.lr, self.progress.step
+        previous = lr.at(step)
+        lr.scale_by(self.guard.lr_factor)
+        new = lr.apply(self.setup.optimizer, step)
+        self.emit(self._lr_event(new, previous, "nan", f"roll-back {rollbacks} to step {step}"))
+        self.lr = new
+        self._take_snapshot()
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.progress = self.checkpointer.restore(state)
+        self.clock.restart(self.progress.elapsed)
+
+    def _take_snapshot(self) -> None:
+        self.progress.elapsed = self.clock.elapsed()
+        self.checkpointer.take_snapshot(self.progress)
+
+    def save(self, reason: str, *, best: bool = False, command: cmd.Command | None = None) -> None:
+        if not self.checkpointer.can_save:
+            return
+        self.progress.elapsed = self.clock.elapsed()
+        event = self.checkpointer.save(self.progress, reason, best=best, command=command)
+        self.emit(event)
+        if isinstance(event, ev.Warned) and command is not None:
+            self.emit(rejection(command, event.message, self.progress.step))
+
+    # Steerable: what the command handler may do ----------------------------------------
+
+    @property
+    def step(self) -> int:
+        return self.progress.step
+
+    def emit(self, event: ev.Event) -> None:
+        self.trainer.bus.emit(event)
+
+    def hold(self) -> None:
+        self.clock.pause()
+
+    def release(self) -> float:
+        paused_s = self.clock.resume()
+        self.reporter.report_soon()
+        return paused_s
+
+    def apply_lr(self, source: str, reason: str, cmd_id: str | None) -> None:
+        new = self.setup.lr.apply(self.setup.optimizer, self.progress.step)
+        self.emit(self._lr_event(new, self.lr, source, reason, cmd_id))
+        self.lr = new
+
+    def _lr_event(
+        self, lr: float, previous: float, source: str, reason: str, cmd_id: str | None = None
+    ) -> ev.LRChanged:
+        return ev.LRChanged(
+            step=self.progress.step,
+            lr=lr,
+            previous=previous,
+            scale=self.setup.lr.scale,
+            source=source,
+            reason=reason,
+            cmd_id=cmd_id,
         )
+
+    def _log(self, message: str) -> None:
+        self.emit(ev.Log(message=message))

@@ -112,7 +112,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 
 
 _PARTS = ("model", "optimizer", "lr", "rng", "stats", "meter", "doctor", "best", "preset")
-"""What resuming reads from a checkpoint, each a dict (see engine.state and Safety._capture)."""
+"""What resuming reads from a checkpoint, each a dict (see engine.state and engine.checkpointer)."""
 
 _OPTIONAL_PARTS = ("scaler", "stopper")
 """Parts that are None when the run has no such thing."""

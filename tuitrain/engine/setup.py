@@ -1,10 +1,12 @@
-"""From a validated preset to the objects a training loop needs."""
+"""From a validated preset to the objects a training loop needs (`Setup`), and the event that
+announces them (`started_event`)."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -12,7 +14,10 @@ from torch import nn
 
 from tuitrain.config.preset import Preset
 from tuitrain.data import PreparedData, prepare_data
+from tuitrain.engine import events as ev
 from tuitrain.engine.runtime import Runtime
+from tuitrain.engine.state import Progress
+from tuitrain.engine.tracking import versions
 from tuitrain.models import build_model
 from tuitrain.optim import LearningRate, build_optimizer, build_schedule
 
@@ -20,7 +25,9 @@ Stats = tuple[tuple[float, ...], tuple[float, ...]]
 
 
 @dataclass
-class Parts:
+class Setup:
+    """What a run trains with; built once per run, at its start."""
+
     runtime: Runtime
     data: PreparedData
     model: nn.Module
@@ -37,13 +44,13 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_parts(
+def build_setup(
     preset: Preset,
     runtime: Runtime,
     *,
     log: Callable[[str], None],
     stats: Stats | None = None,
-) -> Parts:
+) -> Setup:
     seed_everything(preset.train.seed)
     data = prepare_data(
         preset.data,
@@ -72,7 +79,7 @@ def build_parts(
     if preset.train.compile:
         log("compiling the model (the first steps will be slow)")
         forward = torch.compile(model)  # type: ignore[assignment]
-    return Parts(
+    return Setup(
         runtime=runtime,
         data=data,
         model=model,
@@ -80,4 +87,42 @@ def build_parts(
         optimizer=optimizer,
         lr=LearningRate(schedule),
         scaler=scaler,
+    )
+
+
+def started_event(
+    setup: Setup,
+    preset: Preset,
+    name: str,
+    resolved: dict[str, Any],
+    run_dir: str | None,
+    lr: float,
+    progress: Progress,
+    *,
+    resumed: bool,
+) -> ev.RunStarted:
+    """What a run says first: what it trains, on what, from where."""
+    data = setup.data
+    return ev.RunStarted(
+        preset_name=name,
+        preset=resolved,
+        run_dir=run_dir,
+        device=str(setup.runtime.device),
+        device_name=setup.runtime.device_name,
+        precision=setup.runtime.precision,
+        epochs=preset.train.epochs,
+        steps_per_epoch=data.train.batches_per_epoch,
+        train_size=data.train_size,
+        val_size=data.val_size,
+        num_classes=data.num_classes,
+        image_shape=data.image_shape,
+        mean=tuple(data.mean),
+        std=tuple(data.std),
+        parameters=sum(p.numel() for p in setup.model.parameters()),
+        lr=lr,
+        loader=data.loader,
+        versions=versions(),
+        resumed=resumed,
+        step=progress.step,
+        epoch=progress.epoch,
     )

@@ -1,0 +1,63 @@
+"""Rank awareness: the one place where the training loop knows it may not be alone.
+
+Today every run is one process (`SingleProcess`, which changes nothing). A run under torchrun
+(DistributedDataParallel, one process per GPU) plugs in here with its own `World`, passed as
+`Trainer(..., world=...)`; nothing else in the loop needs to learn about ranks. The seams:
+
+- `exchange_commands(step, local)`: called by the command handler at every step boundary with
+  the commands taken off this process's queue (usually none); returns the commands every rank
+  applies, in order. A distributed world keeps this off the per-step path: it exchanges on a
+  CPU (gloo) side group only every K steps, decided by `step` so that every rank agrees, and
+  returns [] in between. While a run is paused the handler blocks on the local queue before
+  calling it again; a distributed world that allows pausing must make the other ranks wait in
+  the same exchange.
+- `commands_mid_validation`: whether commands may also apply between validation batches (the
+  handler reads only the local queue there, so a distributed world answers False).
+- `reduce_reading(reading)`: called only where the loop reads its meter back anyway (a step
+  report, an epoch's end, a validation), never per step; a distributed world all-reduces the
+  sums and counts (and ORs `nonfinite`, so that every rank takes the same roll-back).
+- `rank`, `world_size`, `is_primary`: rank 0 alone writes the run directory and feeds the
+  consumers (headless printer, monitor, run log); the others train silently.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tuitrain.engine import commands as cmd
+from tuitrain.engine.meter import Reading
+
+
+class World(Protocol):
+    """The processes taking part in one run."""
+
+    @property
+    def rank(self) -> int: ...
+
+    @property
+    def world_size(self) -> int: ...
+
+    @property
+    def is_primary(self) -> bool: ...
+
+    @property
+    def commands_mid_validation(self) -> bool: ...
+
+    def exchange_commands(self, step: int, local: list[cmd.Command]) -> list[cmd.Command]: ...
+
+    def reduce_reading(self, reading: Reading) -> Reading: ...
+
+
+class SingleProcess:
+    """A run of one process: its own commands apply as they come, its readings are the run's."""
+
+    rank = 0
+    world_size = 1
+    is_primary = True
+    commands_mid_validation = True
+
+    def exchange_commands(self, step: int, local: list[cmd.Command]) -> list[cmd.Command]:
+        return local
+
+    def reduce_reading(self, reading: Reading) -> Reading:
+        return reading
