@@ -9,6 +9,7 @@ the run's identity (the resolved preset and its name). It changes only with `sta
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tuitrain.engine import commands as cmd
@@ -17,6 +18,14 @@ from tuitrain.engine.meter import Meter
 from tuitrain.engine.setup import Setup, Stats
 from tuitrain.engine.state import Progress, capture_state, detached_copy, restore_state
 from tuitrain.engine.tracking import EpochTracker
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """A checkpoint to continue from: where it was read, and what it holds."""
+
+    path: str
+    state: dict[str, Any]
 
 
 class CheckpointSink(Protocol):

@@ -15,14 +15,12 @@ from typing import Any, Protocol
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.engine.loop_control import StopRun
+from tuitrain.engine.world import World
 from tuitrain.optim import LearningRate
 
 HELD_IN_VALIDATION = (
     "paused in the middle of a validation; resume, and that validation finishes and reports"
 )
-
-Exchange = Callable[[int, list[cmd.Command]], list[cmd.Command]]
-"""Turns this process's commands into the ones every rank applies (see world.py)."""
 
 
 class Steerable(Protocol):
@@ -57,26 +55,25 @@ def rejection(command: cmd.Command, reason: str, step: int) -> ev.CommandRejecte
 
 
 class CommandHandler:
-    """`lr` is the run's learning rate, which LR commands change before `apply_lr`."""
+    """Applies commands to a run. `lr` is the run's learning rate (LR commands change it, then
+    ask the run to `apply_lr`); `world` turns this process's commands into the run's."""
 
     def __init__(
         self,
         commands: queue.SimpleQueue[cmd.Command],
         run: Steerable,
-        *,
         lr: LearningRate,
+        world: World,
         can_save: bool,
         has_validation: bool,
-        exchange: Exchange,
-        mid_validation: bool = True,
     ) -> None:
         self._queue = commands
         self._run = run
         self._lr = lr
+        self._exchange = world.exchange_commands
+        self._mid_validation = world.commands_mid_validation
         self._can_save = can_save
         self._has_validation = has_validation
-        self._exchange = exchange
-        self._mid_validation = mid_validation
         self.paused = False
         self._handlers: dict[type[cmd.Command], Callable[[Any], None]] = {
             cmd.Pause: self._on_pause,

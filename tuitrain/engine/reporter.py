@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from tuitrain.config.train import Train
+from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.engine.clock import Clock
 from tuitrain.engine.meter import Reading
@@ -58,7 +59,7 @@ class Reporter:
         self._next_report = time.monotonic()
 
     def progress(
-        self, reading: Reading, progress: Progress, *, lr: float, memory_mb: float | None
+        self, reading: Reading, progress: Progress, lr: float, memory_mb: float | None
     ) -> ev.StepProgress | None:
         """The report for the steps since the previous one; None when there were none."""
         window = self._window
@@ -88,13 +89,7 @@ class Reporter:
         )
 
     def validated(
-        self,
-        progress: Progress,
-        reading: Reading,
-        *,
-        seconds: float,
-        source: str,
-        cmd_id: str | None,
+        self, progress: Progress, reading: Reading, seconds: float, source: str, cmd_id: str | None
     ) -> ev.Validated:
         return ev.Validated(
             step=progress.step,
@@ -112,13 +107,14 @@ class Reporter:
         metrics: dict[str, float],
         verdict: EpochVerdict,
         best: Best,
-        *,
         lr: float,
-        images: int,
+        train: Reading,
         epoch_s: float,
         val_s: float,
     ) -> ev.EpochEnded:
-        """The epoch's summary; `progress` already counts the epoch as done."""
+        """The epoch's summary; `progress` already counts the epoch as done, `train` is the
+        epoch's training reading, `val_s` the time its validations took within `epoch_s`."""
+        images = train.count
         val_acc = metrics.get("val_acc")
         return ev.EpochEnded(
             epoch=progress.epoch,
@@ -138,6 +134,21 @@ class Reporter:
             is_best=verdict.is_best,
             fit=verdict.fit,
             train_val_gap=None if val_acc is None else metrics["train_acc"] - val_acc,
+        )
+
+    def finished(
+        self, progress: Progress, best: Best, status: str, reason: str, command: cmd.Command | None
+    ) -> ev.Finished:
+        return ev.Finished(
+            status=status,
+            step=progress.step,
+            epoch=progress.epoch,
+            elapsed_s=self._clock.elapsed(),
+            best_metric=best.metric,
+            best_value=best.value,
+            reason=reason,
+            source=command.source if command else "engine",
+            cmd_id=command.id if command else None,
         )
 
     def val_due(self, epoch: int) -> bool:

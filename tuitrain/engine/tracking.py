@@ -11,7 +11,7 @@ import torch
 import torchvision
 
 import tuitrain
-from tuitrain.config.train import Diagnose, EarlyStopping
+from tuitrain.config.train import Train
 from tuitrain.engine.diagnosis import CurveDoctor, EpochMetrics
 
 
@@ -66,18 +66,11 @@ class EpochVerdict:
 class EpochTracker:
     """The best value (for best checkpoints), early stopping, and the curve doctor."""
 
-    def __init__(
-        self,
-        *,
-        best_metric: str,
-        stopping: EarlyStopping | None,
-        diagnose: Diagnose,
-        num_classes: int,
-    ) -> None:
+    def __init__(self, best_metric: str, train: Train, num_classes: int) -> None:
         self.best = Best(best_metric)
-        self._stopping = stopping
+        self._stopping = stopping = train.early_stopping
         self._stopper = Best(stopping.monitor, stopping.min_delta) if stopping else None
-        self._doctor = CurveDoctor(diagnose, num_classes)
+        self._doctor = CurveDoctor(train.diagnose, num_classes)
 
     def judge(self, metrics: dict[str, float]) -> EpochVerdict:
         """Fold in an epoch's metrics (train_loss, train_acc, maybe val_loss, val_acc)."""

@@ -23,7 +23,6 @@ from __future__ import annotations
 import gc
 import queue
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -33,10 +32,17 @@ from tuitrain.config.preset import Preset
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.engine.bus import Consumer, EventBus
-from tuitrain.engine.checkpointer import Checkpointer, CheckpointSink, resumed_events, saved_stats
+from tuitrain.engine.checkpointer import (
+    Checkpointer,
+    CheckpointSink,
+    ResumePoint,
+    resumed_events,
+    saved_stats,
+)
 from tuitrain.engine.clock import Clock
 from tuitrain.engine.command_handler import CommandHandler, rejection
 from tuitrain.engine.loop_control import RollBack, StopRun, failed_event
+from tuitrain.engine.lr_keeper import LRKeeper
 from tuitrain.engine.meter import Meter, Reading
 from tuitrain.engine.numeric_guard import NumericGuard
 from tuitrain.engine.reporter import Reporter
@@ -45,12 +51,6 @@ from tuitrain.engine.setup import Setup, build_setup, started_event
 from tuitrain.engine.state import Progress
 from tuitrain.engine.tracking import EpochTracker
 from tuitrain.engine.world import SingleProcess, World
-
-
-@dataclass(frozen=True)
-class ResumePoint:
-    path: str
-    state: dict[str, Any]
 
 
 class Trainer:
@@ -116,7 +116,7 @@ class Trainer:
 
     def run(self) -> ev.Finished | ev.Failed:
         try:
-            self._run = TrainingRun(self, self._queue, self._checkpoints, self._resume, self._world)
+            self._run = TrainingRun(self)
             self.result = self._run.train()
         except Exception as exc:
             step = self._run.progress.step if self._run is not None else None
@@ -133,45 +133,29 @@ class Trainer:
 class TrainingRun:
     """One run of the loop; implements `Steerable` for the command handler."""
 
-    def __init__(
-        self,
-        trainer: Trainer,
-        commands: queue.SimpleQueue[cmd.Command],
-        checkpoints: CheckpointSink | None,
-        resume: ResumePoint | None,
-        world: World,
-    ) -> None:
+    def __init__(self, trainer: Trainer) -> None:
         self.trainer, self.cfg = trainer, trainer.preset.train
-        self._resume, self._world = resume, world
+        self._resume, self._world = trainer._resume, trainer._world
         runtime = resolve_runtime(self.cfg)
         self.emit(ev.Log(message=f"training on {runtime.device_name} ({runtime.precision})"))
-        stats = saved_stats(resume.state) if resume is not None else None
+        stats = saved_stats(self._resume.state) if self._resume is not None else None
         self.setup = setup = build_setup(trainer.preset, runtime, log=self._log, stats=stats)
         data = setup.data
         self.progress = Progress()
         self.clock = Clock()
         self.meter = Meter(runtime.device)
-        self.tracker = EpochTracker(
-            best_metric=trainer.preset.best_monitor(),
-            stopping=self.cfg.early_stopping,
-            diagnose=self.cfg.diagnose,
-            num_classes=data.num_classes,
-        )
+        self.rate = LRKeeper(setup.lr, setup.optimizer)
+        self.tracker = EpochTracker(trainer.preset.best_monitor(), self.cfg, data.num_classes)
         self.guard = NumericGuard(self.cfg.nan)
         batches, has_val = data.train.batches_per_epoch, data.val is not None
         self.reporter = Reporter(self.cfg, batches=batches, has_val=has_val, clock=self.clock)
         identity = {"preset": trainer.resolved, "preset_name": trainer.name}
-        self.checkpointer = Checkpointer(checkpoints, setup, self.meter, self.tracker, identity)
+        sink = trainer._checkpoints
+        self.checkpointer = Checkpointer(sink, setup, self.meter, self.tracker, identity)
+        can_save = self.checkpointer.can_save
         self.commands = CommandHandler(
-            commands,
-            self,
-            lr=setup.lr,
-            can_save=self.checkpointer.can_save,
-            has_validation=has_val,
-            exchange=world.exchange_commands,
-            mid_validation=world.commands_mid_validation,
+            trainer._queue, self, setup.lr, self._world, can_save, has_val
         )
-        self.lr = 0.0
         self.epoch_started = 0.0
         self.epoch_val_s = 0.0  # validation time within the current epoch
 
@@ -199,11 +183,12 @@ class TrainingRun:
             self._restore(self._resume.state)
             for event in resumed_events(self.setup, self._resume.path, self.progress):
                 self.emit(event)
-        self.lr = self.setup.lr.at(self.progress.step)
+        self.rate.start(self.progress.step)
         self._take_snapshot()
         t, resumed = self.trainer, self._resume is not None
         identity = (t.preset, t.name, t.resolved, t.run_dir)
-        self.emit(started_event(self.setup, *identity, self.lr, self.progress, resumed=resumed))
+        lr = self.rate.current
+        self.emit(started_event(self.setup, *identity, lr, self.progress, resumed=resumed))
 
     def _epoch(self) -> bool:
         """Train one epoch from the current position; True when early stopping ends the run."""
@@ -213,7 +198,8 @@ class TrainingRun:
         self.epoch_started, self.epoch_val_s = self.clock.elapsed(), 0.0
         for x, y in data.train.epoch(progress.epoch, progress.batch):
             self.commands.at_step_boundary()
-            self._set_lr()
+            if (lr_changed := self.rate.at_step(progress.step)) is not None:
+                self.emit(lr_changed)
             self._step(x, y)
             progress.step += 1
             progress.batch += 1
@@ -222,13 +208,6 @@ class TrainingRun:
             if val_every and progress.step % val_every == 0 and progress.batch < batches:
                 self.validate("schedule")  # (the epoch's last step: its end validates)
         return self._end_epoch()
-
-    def _set_lr(self) -> None:
-        lr = self.setup.lr.apply(self.setup.optimizer, self.progress.step)
-        schedule = self.setup.lr.schedule
-        if lr != self.lr and schedule.discrete:
-            self.emit(self._lr_event(lr, self.lr, "schedule", schedule.kind))
-        self.lr = lr
 
     def _step(self, x: torch.Tensor, y: torch.Tensor) -> None:
         setup = self.setup
@@ -241,10 +220,8 @@ class TrainingRun:
             scaler.unscale_(optimizer)
         else:
             loss.backward()
-        if self.cfg.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(
-                setup.model.parameters(), self.cfg.grad_clip, foreach=True
-            )
+        if (clip := self.cfg.grad_clip) is not None:
+            torch.nn.utils.clip_grad_norm_(setup.model.parameters(), clip, foreach=True)
         if scaler is not None:
             scaler.step(optimizer)
             scaler.update()
@@ -257,10 +234,9 @@ class TrainingRun:
         reading = self._world.reduce_reading(self.meter.read())  # the one sync of a report
         if reading.nonfinite:
             self._nonfinite(f"training loss is {reading.loss} at step {self.progress.step}")
-        memory_mb = self.setup.runtime.memory_mb()
-        event = self.reporter.progress(reading, self.progress, lr=self.lr, memory_mb=memory_mb)
-        if event is not None:
-            self.emit(event)
+        lr, memory_mb = self.rate.current, self.setup.runtime.memory_mb()
+        if (report := self.reporter.progress(reading, self.progress, lr, memory_mb)) is not None:
+            self.emit(report)
 
     def validate(self, source: str, cmd_id: str | None = None) -> Reading | None:
         setup, progress = self.setup, self.progress
@@ -279,11 +255,7 @@ class TrainingRun:
         seconds = self.clock.elapsed() - started
         self.clock.val_seconds = seconds
         self.epoch_val_s += seconds
-        self.emit(
-            self.reporter.validated(
-                progress, reading, seconds=seconds, source=source, cmd_id=cmd_id
-            )
-        )
+        self.emit(self.reporter.validated(progress, reading, seconds, source, cmd_id))
         return reading
 
     def _end_epoch(self) -> bool:
@@ -300,27 +272,15 @@ class TrainingRun:
             metrics |= {"val_loss": val.loss, "val_acc": val.acc}
         self.setup.lr.schedule.observe(metrics, progress.step)
         verdict = self.tracker.judge(metrics)
-        if verdict.diagnosis is not None:
-            self.emit(
-                ev.Warned(category=verdict.fit, message=verdict.diagnosis, step=progress.step)
-            )
+        if (diagnosis := verdict.diagnosis) is not None:
+            self.emit(ev.Warned(category=verdict.fit, message=diagnosis, step=progress.step))
         progress.best = self.tracker.best.value
         epoch_s = self.clock.elapsed() - self.epoch_started
         progress.epoch, progress.batch = progress.epoch + 1, 0
         progress.elapsed = self.clock.elapsed()
         self.meter.reset()
-        self.emit(
-            self.reporter.epoch_ended(
-                progress,
-                metrics,
-                verdict,
-                self.tracker.best,
-                lr=self.lr,
-                images=train.count,
-                epoch_s=epoch_s,
-                val_s=self.epoch_val_s,
-            )
-        )
+        summary = (metrics, verdict, self.tracker.best, self.rate.current, train)
+        self.emit(self.reporter.epoch_ended(progress, *summary, epoch_s, self.epoch_val_s))
         if progress.epoch % cfg.checkpoint.every_epochs == 0 and progress.epoch < cfg.epochs:
             self.save("epoch")
         if verdict.is_best and cfg.checkpoint.keep_best:
@@ -329,17 +289,7 @@ class TrainingRun:
         return self.tracker.should_stop(metrics)
 
     def _finish(self, status: str, reason: str, command: cmd.Command | None = None) -> ev.Finished:
-        return ev.Finished(
-            status=status,
-            step=self.progress.step,
-            epoch=self.progress.epoch,
-            elapsed_s=self.clock.elapsed(),
-            best_metric=self.tracker.best.metric,
-            best_value=self.tracker.best.value,
-            reason=reason,
-            source=command.source if command else "engine",
-            cmd_id=command.id if command else None,
-        )
+        return self.reporter.finished(self.progress, self.tracker.best, status, reason, command)
 
     # State: snapshots, roll-backs, checkpoints ------------------------------------------
 
@@ -352,12 +302,7 @@ class TrainingRun:
         self.progress = self.checkpointer.roll_back()
         self.clock.restart(self.progress.elapsed)
         self.progress.rollbacks = rollbacks
-        lr, step = self.setup.lr, self.progress.step
-        previous = lr.at(step)
-        lr.scale_by(self.guard.lr_factor)
-        new = lr.apply(self.setup.optimizer, step)
-        self.emit(self._lr_event(new, previous, "nan", f"roll-back {rollbacks} to step {step}"))
-        self.lr = new
+        self.emit(self.rate.roll_back(self.progress.step, self.guard.lr_factor, rollbacks))
         self._take_snapshot()
 
     def _restore(self, state: dict[str, Any]) -> None:
@@ -395,22 +340,7 @@ class TrainingRun:
         return paused_s
 
     def apply_lr(self, source: str, reason: str, cmd_id: str | None) -> None:
-        new = self.setup.lr.apply(self.setup.optimizer, self.progress.step)
-        self.emit(self._lr_event(new, self.lr, source, reason, cmd_id))
-        self.lr = new
-
-    def _lr_event(
-        self, lr: float, previous: float, source: str, reason: str, cmd_id: str | None = None
-    ) -> ev.LRChanged:
-        return ev.LRChanged(
-            step=self.progress.step,
-            lr=lr,
-            previous=previous,
-            scale=self.setup.lr.scale,
-            source=source,
-            reason=reason,
-            cmd_id=cmd_id,
-        )
+        self.emit(self.rate.changed(self.progress.step, source, reason, cmd_id))
 
     def _log(self, message: str) -> None:
         self.emit(ev.Log(message=message))
