@@ -173,3 +173,29 @@ async def test_a_link_that_cannot_start_is_reported_not_fatal() -> None:
         await shows(pilot, "cannot follow attached to demo: control socket refused")
         await pilot.press("q")
         await until(pilot, lambda: app.return_code is not None)
+
+
+async def test_q_q_stops_an_attached_run_as_it_does_the_local_one_and_d_detaches() -> None:
+    from tuitrain.ui.attach import AttachApp
+
+    for keys, stopped in (
+        (["q", "q"], True),
+        (["q", "y"], True),
+        (["q", "d"], False),
+        (["d"], False),
+    ):
+        link = ScriptedLink(history_events(), owns_run=False)
+        app = AttachApp(link, Control(refresh_hz=10), "test", stop_timeout=5.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await shows(pilot, "RUNNING")
+            await pilot.press(keys[0])
+            if len(keys) > 1:
+                await shows(pilot, "Stop training and quit?", "d: detach")
+                await pilot.press(keys[1])
+            await until(pilot, lambda app=app: app.return_code is not None)
+        stops = [c for c in link.submitted if isinstance(c, cmd.Stop)]
+        assert bool(stops) == stopped, keys
+        if stopped:
+            # Said as a stop from attach, not as the local monitor's quit.
+            assert stops[0].reason == "quit from tuitrain attach"
+        assert app.return_code == 0 and link.closed

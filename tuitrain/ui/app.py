@@ -83,6 +83,8 @@ class MonitorApp(App[int]):
     VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (22, "-normal"), (40, "-tall")]
 
     KEYS: ClassVar[tuple[KeyAction, ...]] = MONITOR_KEYS
+    STOP_REASON: ClassVar[str] = "quit from the monitor"
+    """The reason a stop asked with q gives, in the run's log and its end."""
     BINDINGS: ClassVar = [
         *bindings(MONITOR_KEYS),
         # Ctrl-C arrives as a key in the app's raw terminal: it quits like q, never copies.
@@ -324,7 +326,7 @@ class MonitorApp(App[int]):
         command = (
             cmd.Stop(source="key", status="interrupted", reason="Ctrl-C in the monitor")
             if self.interrupted
-            else cmd.Stop(source="key", reason="quit from the monitor")
+            else cmd.Stop(source="key", reason=self.STOP_REASON)
         )
         self._steer(command, "stop")
         self.history.say("request", "stopping: saving a checkpoint, then quitting… (q: now)")

@@ -1,7 +1,8 @@
 """The monitor attached to a run in another process (`tuitrain attach`).
 
-Like a tmux client: `d` detaches and leaves the run training; `q` asks whether to stop the run
-or just detach. Keys steer the run as they do in the monitor that started it.
+Like a tmux client: `d` detaches and leaves the run training. Every other key does what it
+does in the monitor that started the run: `q` asks, and `q` (or `y`) again stops the run; the
+question offers `d` to detach instead.
 """
 
 from __future__ import annotations
@@ -26,17 +27,21 @@ DETACH = KeyAction(
 class StopOrDetach(ModalScreen[str | None]):
     """Quitting an attached monitor: stop the run, or leave it training."""
 
+    # The keys of the local monitor's question (y, enter, q stop; n, esc keep training), and d.
     BINDINGS: ClassVar = [
-        Binding("y,s", "answer('stop')", "stop the run", priority=True),
-        Binding("d,n,q", "answer('detach')", "detach", priority=True),
-        Binding("escape", "answer(None)", "cancel", priority=True),
+        Binding("y,enter,q", "answer('stop')", "stop the run", priority=True),
+        Binding("d", "answer('detach')", "detach", priority=True),
+        Binding("n,escape", "answer(None)", "cancel", priority=True),
     ]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(Text("Stop the run, or detach and leave it training?", style="bold"))
-            yield Static("Stopping saves a checkpoint; resume it later with tuitrain resume.")
-            yield Static(Text("y: stop the run    d / q: detach    esc: cancel", style="bold"))
+            yield Static(Text("Stop training and quit?", style="bold"))
+            yield Static(
+                "The run saves a checkpoint and ends; resume it later with tuitrain resume. "
+                "To leave it training, detach."
+            )
+            yield Static(Text("y / q: stop    d: detach    n / esc: keep watching", style="bold"))
 
     def action_answer(self, answer: str | None) -> None:
         self.dismiss(answer)
@@ -45,13 +50,14 @@ class StopOrDetach(ModalScreen[str | None]):
 class AttachApp(MonitorApp):
     KEYS: ClassVar[tuple[KeyAction, ...]] = (*MONITOR_KEYS, DETACH)
     BINDINGS: ClassVar = [*MonitorApp.BINDINGS, *bindings([DETACH])]
+    STOP_REASON = "quit from tuitrain attach"
 
     def action_detach(self) -> None:
         self._finish()
 
     async def action_quit(self) -> None:
         if isinstance(self.screen, StopOrDetach):
-            self.screen.dismiss("detach")
+            self.screen.dismiss("stop")  # q q stops, as in the monitor that started the run
             return
         if self.stop_sent:
             self._finish()  # asked twice: leave now; the run still stops on its own
