@@ -23,6 +23,7 @@ from tuitrain.cli_runs import RUN_COMMANDS
 from tuitrain.cli_watch import WATCH_COMMANDS
 from tuitrain.errors import UserError
 from tuitrain.exitcodes import BAD_INPUT, FAILED, INTERRUPTED, OK
+from tuitrain.study.cli import STUDY_COMMAND
 
 
 def _validate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +80,7 @@ COMMANDS: list[Command] = [
     *RUN_COMMANDS,
     *WATCH_COMMANDS,
     *PICTURE_COMMANDS,
+    STUDY_COMMAND,
     Command(
         "validate",
         "check presets and show every problem with its file:line:col",

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from tuitrain.config import structure
 from tuitrain.config.document import Document, KeyPath, dotted
+from tuitrain.config.preset import Preset
 from tuitrain.config.problems import Problem, did_you_mean
 
 _SHOWN_LENGTH = 60
@@ -62,6 +63,7 @@ class _Reading:
 
     error: ErrorDetails
     walk: structure.Walk
+    root: type[BaseModel]
 
     @property
     def type(self) -> str:
@@ -167,7 +169,7 @@ def _wrong_value(readings: list[_Reading], document: Document) -> Problem:
 
 def _unknown_key(reading: _Reading, document: Document) -> Problem:
     key = reading.path[-1]
-    parent = structure.read_location(tuple(reading.error["loc"][:-1]))
+    parent = structure.read_location(tuple(reading.error["loc"][:-1]), reading.root)
     model = structure.model_of(parent.slot)
     allowed = sorted(model.model_fields) if model is not None else []
     message = "unknown key" + did_you_mean(str(key), allowed)
@@ -183,7 +185,7 @@ def _unknown_key(reading: _Reading, document: Document) -> Problem:
 def _missing(reading: _Reading, document: Document) -> Problem:
     path, key = reading.path[:-1], reading.path[-1]
     if isinstance(key, int):
-        holder = structure.read_location(tuple(reading.error["loc"][:-1]))
+        holder = structure.read_location(tuple(reading.error["loc"][:-1]), reading.root)
         needed = structure.tuple_length(holder.slot)
         wanted = f"needs {needed} items" if needed else f"item {key} is missing"
         subject = f"{dotted(path)} = {show(reading.error['input'])}"
@@ -225,10 +227,13 @@ def _grouped(readings: list[_Reading]) -> list[list[_Reading]]:
     return groups
 
 
-def explain(error: ValidationError, document: Document) -> list[Problem]:
-    """One problem per mistake, each placed where the user wrote the key or value."""
+def explain(
+    error: ValidationError, document: Document, root: type[BaseModel] = Preset
+) -> list[Problem]:
+    """One problem per mistake, each placed where the user wrote the key or value; `root` is
+    the model the document was validated against."""
     readings = [
-        _Reading(details, structure.read_location(tuple(details["loc"])))
+        _Reading(details, structure.read_location(tuple(details["loc"]), root), root)
         for details in error.errors(include_url=False)
     ]
     problems: list[Problem] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -14,7 +15,7 @@ from tuitrain.config.document import Document, Location, dotted
 from tuitrain.config.explain import explain
 from tuitrain.config.extends import resolve
 from tuitrain.config.merge import with_default_kinds
-from tuitrain.config.overrides import apply_override, parse_overrides
+from tuitrain.config.overrides import Override, apply_override, parse_overrides
 from tuitrain.config.preset import Preset
 from tuitrain.config.problems import PresetError
 from tuitrain.config.source import SourceError, locate
@@ -38,16 +39,26 @@ class LoadedPreset:
 
 
 def load_preset(
-    ref: str, overrides: Sequence[str] = (), *, world_size: int | None = None
+    ref: str,
+    overrides: Sequence[str] = (),
+    *,
+    world_size: int | None = None,
+    settings: Sequence[Override] = (),
+    asked_at: Location | None = None,
+    relative_to: Path | None = None,
 ) -> LoadedPreset:
     """The preset that ref names (a path, or a bundled name), with each `--set` override
     applied. Raises PresetError listing every problem found. `world_size`: the ranks torchrun
-    started, when there are any (the global batch must divide among them)."""
-    parsed = parse_overrides(overrides)
+    started, when there are any (the global batch must divide among them).
+
+    A file that names presets (a study) passes its settings already read, the place it named
+    ref at, and its own folder, against which a relative path is found.
+    """
+    parsed = [*settings, *parse_overrides(overrides)]
     try:
-        file = locate(ref)
+        file = locate(ref, relative_to=relative_to)
     except SourceError as exc:
-        raise PresetError.at(Location(ref), str(exc)) from None
+        raise PresetError.at(asked_at or Location(ref), str(exc)) from None
     document = resolve(file)
     for override in parsed:
         document = apply_override(document, override)

@@ -22,19 +22,16 @@ class Override:
     index: int | None
     """A list position ending the key path: `model.widths[1]=64`."""
     value: Any
+    written_at: Location | None = None
+    """Where a setting from a file (a study's `set:`) was written; None for `--set`."""
 
     @property
     def location(self) -> Location:
-        return Location(f"--set {self.text}")
+        return self.written_at or Location(f"--set {self.text}")
 
 
-def parse_override(text: str) -> Override:
-    """`optim.lr=0.01`: the value is YAML 1.2, read by the same rules as a preset file."""
-    where = Location(f"--set {text}")
-    name, equals, raw = text.partition("=")
-    name = name.strip()
-    if not equals or not name:
-        raise PresetError.at(where, "expected key=value, e.g. --set optim.lr=0.01")
+def _key_path(name: str, where: Location) -> tuple[tuple[str, ...], int | None]:
+    """`model.widths[1]` as keys and a final index."""
     segments = name.split(".")
     keys: list[str] = []
     index: int | None = None
@@ -49,11 +46,28 @@ def parse_override(text: str) -> Override:
         keys.append(match["name"])
     if keys[0] == "extends":
         raise PresetError.at(where, "--set applies after extends is resolved; it cannot change it")
+    return tuple(keys), index
+
+
+def parse_override(text: str) -> Override:
+    """`optim.lr=0.01`: the value is YAML 1.2, read by the same rules as a preset file."""
+    where = Location(f"--set {text}")
+    name, equals, raw = text.partition("=")
+    name = name.strip()
+    if not equals or not name:
+        raise PresetError.at(where, "expected key=value, e.g. --set optim.lr=0.01")
+    keys, index = _key_path(name, where)
     try:
         value = yaml12.compose(raw, where.source).tree
     except PresetError as exc:
         raise PresetError([Problem(where, p.subject, p.message) for p in exc.problems]) from None
-    return Override(text, tuple(keys), index, value)
+    return Override(text, keys, index, value)
+
+
+def setting(name: str, value: Any, written_at: Location) -> Override:
+    """A `--set`-style setting read from a file (`optim.lr: 0.01`), placed where it was written."""
+    keys, index = _key_path(name.strip(), written_at)
+    return Override(f"{name}={value}", keys, index, value, written_at)
 
 
 def parse_overrides(texts: Sequence[str]) -> list[Override]:

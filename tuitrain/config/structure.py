@@ -120,9 +120,10 @@ def _step(slot: Slot, key: Key, walk: Walk) -> Slot | None:
     return None
 
 
-def read_location(loc: tuple[str | int, ...]) -> Walk:
-    """Walk a pydantic error location through the models."""
-    walk = Walk()
+def read_location(loc: tuple[str | int, ...], root: type[BaseModel] = Preset) -> Walk:
+    """Walk a pydantic error location through the models, from `root` (a preset, or another
+    file read by the same loader, such as a study)."""
+    walk = Walk(slot=Slot(root))
     for key in loc:
         if walk.slot is None:
             walk.path += (key,)
