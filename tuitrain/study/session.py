@@ -61,18 +61,33 @@ class Outcome:
     summaries: list[VariantSummary]
     verdicts: list[Verdict]
 
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter((self.results, self.summaries, self.verdicts))
+
 
 def claims_of(plan: Plan) -> list[Claim]:
     return [parse_claim(text, plan.variants) for text in plan.claims]
 
 
-def outcome(study: StudyDirectory, plan: Plan) -> Outcome:
-    """The results as they stand, written to results.md, results.csv and runs.csv."""
+def current(study: StudyDirectory, plan: Plan) -> Outcome:
+    """The results as they stand, read from the run directories."""
     results = [result_for(study, plan, run) for run in plan.runs]
     summaries = summarize(results, plan.variants)
-    claims = claims_of(plan)
-    write_results(study.path, f"Study: {plan.study}", results, summaries, claims, plan.target_acc)
-    return Outcome(results, summaries, verdicts(claims, summaries))
+    return Outcome(results, summaries, verdicts(claims_of(plan), summaries))
+
+
+def outcome(study: StudyDirectory, plan: Plan) -> Outcome:
+    """The results as they stand, written to results.md, results.csv and runs.csv."""
+    found = current(study, plan)
+    write_results(
+        study.path,
+        f"Study: {plan.study}",
+        found.results,
+        found.summaries,
+        claims_of(plan),
+        plan.target_acc,
+    )
+    return found
 
 
 def exit_code(left: int, failed: int, stop_signal: int | None) -> int:
