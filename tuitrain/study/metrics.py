@@ -25,7 +25,7 @@ class Metric:
         return f"{value:.3f}"
 
 
-METRICS: tuple[Metric, ...] = (
+MEASURES: tuple[Metric, ...] = (
     Metric("best_val_acc", "best val_acc", True, "%"),
     Metric("final_val_acc", "final val_acc", True, "%"),
     Metric("best_val_loss", "best val_loss", False, ""),
@@ -37,5 +37,5 @@ METRICS: tuple[Metric, ...] = (
 )
 """In the order the results table shows them."""
 
-BY_NAME = {metric.name: metric for metric in METRICS}
+BY_NAME = {metric.name: metric for metric in MEASURES}
 TO_TARGET = ("epochs_to_target", "seconds_to_target")

@@ -22,6 +22,7 @@ from typing import Any
 
 from tuitrain.errors import UserError
 from tuitrain.runs.atomic import atomic_write_text
+from tuitrain.runs.files import CHECKPOINTS
 from tuitrain.runs.status import LIVE, read_status
 
 PLAN = "plan.json"
@@ -143,6 +144,6 @@ def run_state(root: Path, run: PlannedRun) -> str:
         return "done"
     if status in LIVE:
         return "live"
-    if not any((path / "checkpoints").glob("*.pt")):
+    if not any((path / CHECKPOINTS).glob("*.pt")):
         return "missing"  # killed before its first checkpoint: it starts again
     return "resumable"

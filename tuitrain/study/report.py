@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tuitrain.runs.atomic import atomic_write_text
 from tuitrain.study.claims import Claim, Verdict, judge
-from tuitrain.study.metrics import METRICS, Metric
+from tuitrain.study.metrics import MEASURES, Metric
 from tuitrain.study.plan import RESULTS_CSV, RESULTS_MD, RUNS_CSV
 from tuitrain.study.results import RunResult, Stat, VariantSummary
 
@@ -44,7 +44,7 @@ def _cell(metric: Metric, stat: Stat | None, summary: VariantSummary) -> str:
 def _shown_metrics(target: float | None) -> list[Metric]:
     return [
         m
-        for m in METRICS
+        for m in MEASURES
         if target is not None or m.key not in ("epochs_to_target", "seconds_to_target")
     ]
 
@@ -64,11 +64,11 @@ def markdown_table(summaries: Sequence[VariantSummary], target: float | None) ->
 def summary_csv(summaries: Sequence[VariantSummary]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    columns = [f"{m.key}_{part}" for m in METRICS for part in ("mean", "spread", "n")]
+    columns = [f"{m.key}_{part}" for m in MEASURES for part in ("mean", "spread", "n")]
     writer.writerow(["variant", "runs", "failed", *columns])
     for summary in summaries:
         row: list[object] = [summary.variant, summary.runs, summary.failed]
-        for metric in METRICS:
+        for metric in MEASURES:
             stat = summary.stat(metric.key)
             row += [stat.mean, stat.spread, stat.count] if stat else ["", "", 0]
         writer.writerow(row)

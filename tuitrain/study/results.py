@@ -9,7 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tuitrain.study.metrics import METRICS, TO_TARGET
+from tuitrain.runs.files import METRICS
+from tuitrain.study.metrics import MEASURES, TO_TARGET
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,8 @@ def _number(text: str | None) -> float | None:
 
 def read_rows(run_dir: Path) -> list[dict[str, float | None]]:
     """The epoch rows of a run's metrics.csv (none yet when it has not ended an epoch)."""
-    from tuitrain.runs.rundir import RunDirectory  # loads torch: not when a study is validated
-
     try:
-        with open(RunDirectory(run_dir).metrics_path, newline="", encoding="utf-8") as handle:
+        with open(run_dir / METRICS, newline="", encoding="utf-8") as handle:
             return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(handle)]
     except OSError:
         return []
@@ -138,7 +137,7 @@ def summarize(results: Iterable[RunResult], variants: Sequence[str]) -> list[Var
         summary = VariantSummary(
             name, len(measured), failed=sum(r.status == "failed" for r in runs)
         )
-        for metric in METRICS:
+        for metric in MEASURES:
             values = [v for run in measured if (v := run.value(metric.key)) is not None]
             summary.stats[metric.key] = Stat.of(values)
         summaries.append(summary)

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
 from tuitrain.engine import events as ev
+from tuitrain.runs.files import STATUS
 from tuitrain.study.plan import Plan, PlannedRun, StudyDirectory
 from tuitrain.study.results import RunResult, read_rows
 from tuitrain.ui.app import MonitorApp
@@ -266,16 +267,24 @@ class StudyApp(MonitorApp):
         from tuitrain.control.errors import ControlError
         from tuitrain.runs.status import read_status
 
+        def written() -> float | None:
+            try:
+                return (path / STATUS).stat().st_mtime
+            except OSError:
+                return None
+
+        before = written()  # a resumed run's status says how it ended last time
         deadline = time.monotonic() + CONNECT_S
         while time.monotonic() < deadline and not self.stop_asked:
-            if read_status(path).get("status") in ("running", "paused"):
+            status = read_status(path).get("status")
+            if status in ("running", "paused"):
                 try:
                     self.post_message(LinkReady(run, AttachLink.open(path)))
                     return
                 except ControlError:
                     pass
-            elif (path / "status.json").exists() and read_status(path).get("status") != "starting":
-                return  # it ended before we could attach
+            elif status != "starting" and written() not in (None, before):
+                return  # it ended before it could be attached to
             time.sleep(0.5)
 
     async def on_link_ready(self, message: LinkReady) -> None:
