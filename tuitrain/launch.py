@@ -21,6 +21,7 @@ from tuitrain.engine.trainer import ResumePoint, Trainer
 from tuitrain.errors import UserError
 from tuitrain.exitcodes import INTERRUPTED, for_result
 from tuitrain.headless import HeadlessPrinter
+from tuitrain.runs import privacy
 from tuitrain.runs.checkpoint import load_latest
 from tuitrain.runs.files import CONSOLE_LOG
 from tuitrain.runs.log import RunLog
@@ -45,6 +46,11 @@ class LaunchOptions:
 
 
 def start_run(loaded: LoadedPreset, options: LaunchOptions) -> int:
+    with privacy.writing_under(privacy.chosen()):
+        return _start(loaded, options)
+
+
+def _start(loaded: LoadedPreset, options: LaunchOptions) -> int:
     run = RunDirectory.create(options.runs_dir, options.name or loaded.name)
     run.write_preset(preset_to_yaml(loaded.preset))
     trainer = Trainer(
@@ -61,6 +67,13 @@ def resume_run(run_path: Path, options: LaunchOptions, *, epochs: int | None = N
     """Continue a run from its newest readable checkpoint; `epochs` extends (or sets) its length."""
     if not run_path.is_dir():
         raise UserError(f"{run_path} is not a run directory")
+    with privacy.writing_under(privacy.chosen()) as policy:
+        return _resume(run_path, options, epochs, policy)
+
+
+def _resume(
+    run_path: Path, options: LaunchOptions, epochs: int | None, policy: privacy.Policy
+) -> int:
     run = RunDirectory(run_path)
     status = read_status(run_path)
     if status.get("status") in ("running", "paused"):
@@ -69,6 +82,7 @@ def resume_run(run_path: Path, options: LaunchOptions, *, epochs: int | None = N
             hint=f"watch it with: tuitrain attach {run_path}",
         )
     run.remove_temporary_files()
+    privacy.apply(run_path, policy)
     latest = load_latest(run.checkpoints)
     for reason in latest.skipped:  # first: it may be why what follows looks wrong
         print(f"tuitrain: warning: skipped a newer checkpoint: {reason}", file=sys.stderr)

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from tuitrain.runs import privacy
+
 
 def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
@@ -28,6 +30,9 @@ def _temporary_beside(path: Path) -> Iterator[tuple[BinaryIO, Path]]:
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     temp = Path(name)
     try:
+        mode = privacy.current_file_mode()
+        if mode is not None and mode != 0o600:  # mkstemp makes it 0600, the private mode
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             yield handle, temp
     except BaseException:
