@@ -81,6 +81,7 @@ def _resume(
             f"{run_path} is still running (pid {status.get('pid')})",
             hint=f"watch it with: tuitrain attach {run_path}",
         )
+    run.check_writable()
     run.remove_temporary_files()
     privacy.apply(run_path, policy)
     latest = load_latest(run.checkpoints)

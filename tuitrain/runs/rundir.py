@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,26 @@ class RunDirectory:
             path = self.checkpoints / LAST
             save_checkpoint(state, path, keep_previous=self.checkpoints / PREVIOUS)
         return str(path)
+
+    def check_writable(self) -> None:
+        """A UserError when the run directory (or its checkpoints folder) cannot be written:
+        a read-only mount, a folder of someone else's, a run copied off a read-only archive.
+        Resuming writes logs and checkpoints there, so it is said before any work starts."""
+        for folder in (self.path, self.checkpoints):
+            if not folder.is_dir():
+                continue
+            try:
+                fd, name = tempfile.mkstemp(prefix=".writable.", suffix=".tmp", dir=folder)
+            except OSError as exc:
+                raise UserError(
+                    f"cannot resume {self.path}: {folder} is read-only "
+                    f"({exc.strerror or exc}), and a resumed run writes its logs and "
+                    "checkpoints there",
+                    hint=f"resume a copy: cp -a {self.path} {self.path}-copy && "
+                    f"tuitrain resume {self.path}-copy",
+                ) from None
+            os.close(fd)
+            os.unlink(name)
 
     def remove_temporary_files(self) -> list[Path]:
         """Delete half-written files (checkpoints, status) left by a process killed while
