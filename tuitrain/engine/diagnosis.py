@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from tuitrain.config.train import Diagnose
 
@@ -106,9 +107,9 @@ class CurveDoctor:
             "learning rate, a bigger model, or input normalization"
         )
 
-    def state_dict(self) -> dict[str, object]:
+    def state_dict(self) -> dict[str, Any]:
         return {"history": [vars(m).copy() for m in self.history], "verdict": self.verdict}
 
-    def load_state_dict(self, state: dict[str, object]) -> None:
-        self.history = [EpochMetrics(**m) for m in state["history"]]  # type: ignore[arg-type, union-attr]
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.history = [EpochMetrics(**m) for m in state["history"]]
         self.verdict = str(state["verdict"])

@@ -8,6 +8,7 @@ brings back every number in one transfer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -54,11 +55,11 @@ class Meter:
         self._sums.zero_()
         self._count = 0
 
-    def state(self) -> dict[str, object]:
+    def state(self) -> dict[str, Any]:
         return {"sums": self._sums.detach().cpu().clone(), "count": self._count}
 
-    def load(self, state: dict[str, object]) -> None:
+    def load(self, state: dict[str, Any]) -> None:
         sums = state["sums"]
         assert isinstance(sums, torch.Tensor)
         self._sums.copy_(sums.to(self._sums.device))
-        self._count = int(state["count"])  # type: ignore[call-overload]
+        self._count = int(state["count"])

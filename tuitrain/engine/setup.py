@@ -66,7 +66,7 @@ def build_setup(
         preset.model, in_channels=channels, num_classes=data.num_classes, image_size=height
     )
     memory_format = torch.channels_last if runtime.channels_last else torch.preserve_format
-    model = model.to(runtime.device, memory_format=memory_format)
+    model = model.to(runtime.device).to(memory_format=memory_format)
     optimizer = build_optimizer(preset.optim, model)
     schedule = build_schedule(
         preset.schedule,
@@ -78,7 +78,7 @@ def build_setup(
     forward: Callable[[torch.Tensor], torch.Tensor] = model
     if preset.train.compile:
         log("compiling the model (the first steps will be slow)")
-        forward = torch.compile(model)  # type: ignore[assignment]
+        forward = torch.compile(model)
     return Setup(
         runtime=runtime,
         data=data,

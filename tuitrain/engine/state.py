@@ -33,7 +33,9 @@ class Progress:
 
 
 def capture_rng() -> dict[str, Any]:
-    np_state = np.random.get_state()
+    np_state = np.random.get_state(legacy=True)
+    if not isinstance(np_state, tuple):  # legacy=True gives the tuple form, always
+        raise TypeError("numpy returned its random state as a dict")
     state: dict[str, Any] = {
         "python": random.getstate(),
         "numpy": [np_state[0], np_state[1].tolist(), *np_state[2:]],
