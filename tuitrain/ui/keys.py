@@ -59,7 +59,9 @@ MONITOR_KEYS: tuple[KeyAction, ...] = (
     KeyAction("checkpoint", "s", "save", "save a checkpoint now", steers=True),
     KeyAction("validate", "v", "validate", "run validation now", steers=True),
     KeyAction("help", "question_mark", "help", "show this help", essential=True),
-    KeyAction("quit", "q", "quit", "quit: asks, then stops the run (a viewer just closes)", True),
+    KeyAction(
+        "quit", "q", "quit", "quit: asks, then stops the run (a viewer just closes)", essential=True
+    ),
 )
 
 
