@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from tuitrain.cli_common import RUN_HELP, Command, add_runs_dir, needs_terminal
 
 if TYPE_CHECKING:
-    from tuitrain.config.train import Control
+    from tuitrain.config.train import MonitorSettings
     from tuitrain.ui.attach import AttachApp
 
 
@@ -66,7 +66,7 @@ def _attach_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def attach(args: argparse.Namespace) -> int:
-    from tuitrain.config.train import Control
+    from tuitrain.config.train import MonitorSettings
     from tuitrain.control.attach import attach_link
     from tuitrain.control.errors import ControlError
     from tuitrain.ui.attach import AttachApp
@@ -77,8 +77,8 @@ def attach(args: argparse.Namespace) -> int:
     except ControlError as exc:
         print(f"tuitrain attach: {exc}", file=sys.stderr)
         return exc.exit_code
-    control = _run_control(link.run_dir) if link.run_dir is not None else None
-    app = AttachApp(link, control or Control(), f"tuitrain {link.label}")
+    settings = _run_settings(link.run_dir) if link.run_dir is not None else None
+    app = AttachApp(link, settings or MonitorSettings(), f"tuitrain {link.label}")
     try:
         app.run()
     finally:
@@ -99,7 +99,7 @@ def _goodbye(app: AttachApp, run_dir: Path | None) -> str:
     return f"[{name}: {status_word(app.history).lower()}]"
 
 
-def _run_control(run_dir: Path) -> Control | None:
+def _run_settings(run_dir: Path) -> MonitorSettings | None:
     """The run's own hotkey settings (its lower-LR factor), from its resolved preset."""
     from pydantic import ValidationError
 
@@ -107,7 +107,7 @@ def _run_control(run_dir: Path) -> Control | None:
     from tuitrain.runs.files import PRESET
 
     try:
-        return load_preset(str(run_dir / PRESET)).preset.control
+        return load_preset(str(run_dir / PRESET)).preset.monitor
     except (PresetError, ValidationError):
         return None
 

@@ -200,7 +200,7 @@ def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) ->
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
     link = TrainerLink(trainer, read_history_told(run.events_path) if trainer.resuming else ())
-    app = MonitorApp(link, trainer.preset.control, f"tuitrain {trainer.name}")
+    app = MonitorApp(link, trainer.preset.monitor, f"tuitrain {trainer.name}")
     hangup = _HangUp(on_hangup=lambda: _close_monitor(app))
     bridge = _signal_bridge(trainer, on_hangup=hangup, announce=False)
     watchdog = _ExitWatchdog(

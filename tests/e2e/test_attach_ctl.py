@@ -19,7 +19,7 @@ from tests.e2e.helpers import (
 )
 from tests.e2e.warm import WarmLauncher, WarmProcess
 from tests.ui.screen import shows, until
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.control.attach import attach_link
 from tuitrain.ui.attach import AttachApp
 
@@ -52,7 +52,7 @@ async def test_an_attached_monitor_pauses_lowers_the_lr_and_detaches_leaving_it_
     warm: WarmLauncher, runs_dir: Path, processes: list[WarmProcess]
 ) -> None:
     process, run = start_long_run(warm, runs_dir, processes)
-    app = AttachApp(attach_link("e2e", runs_dir), Control(refresh_hz=10), "e2e")
+    app = AttachApp(attach_link("e2e", runs_dir), MonitorSettings(refresh_hz=10), "e2e")
     async with app.run_test(size=(100, 30)) as pilot:
         await shows(pilot, "RUNNING", timeout=SCREEN_S)
         await pilot.press("p")

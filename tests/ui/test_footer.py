@@ -8,7 +8,7 @@ import pytest
 
 from tests.ui.fakes import ScriptedLink, history_events
 from tests.ui.screen import screen_text, settle, shows, until
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.ui.app import MonitorApp
 from tuitrain.ui.attach import AttachApp
 
@@ -34,7 +34,7 @@ def keys_in(words: list[str], keys: list[str]) -> list[int]:
 async def test_every_key_fits_a_40_column_footer(
     app_class: type[MonitorApp], keys: list[str], labels: list[str]
 ) -> None:
-    app = app_class(ScriptedLink(history_events()), Control(refresh_hz=10), "test")
+    app = app_class(ScriptedLink(history_events()), MonitorSettings(refresh_hz=10), "test")
     async with app.run_test(size=(40, 12)) as pilot:
         await shows(pilot, "RUNNING")
         await settle(pilot)
@@ -50,7 +50,7 @@ async def test_a_remapped_key_keeps_its_place_in_the_footer(tmp_path: Path) -> N
     settings = tmp_path / "keys.toml"
     settings.write_text('pause = "space"\nhelp = "h"\n')
     app = AttachApp(
-        ScriptedLink(history_events()), Control(refresh_hz=10), "test", keys_path=settings
+        ScriptedLink(history_events()), MonitorSettings(refresh_hz=10), "test", keys_path=settings
     )
     expected = ["space", "l", "L", "s", "v", "h", "q", "d"]
     async with app.run_test(size=(100, 24)) as pilot:
@@ -69,7 +69,7 @@ async def test_a_remapped_key_keeps_its_place_in_the_footer(tmp_path: Path) -> N
 
 
 async def test_labels_come_back_when_the_terminal_widens() -> None:
-    app = MonitorApp(ScriptedLink(history_events()), Control(refresh_hz=10), "test")
+    app = MonitorApp(ScriptedLink(history_events()), MonitorSettings(refresh_hz=10), "test")
     async with app.run_test(size=(40, 12)) as pilot:
         await shows(pilot, "RUNNING", "q quit")
         await pilot.resize_terminal(80, 24)

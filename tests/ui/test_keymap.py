@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.ui.fakes import ScriptedLink, history_events
 from tests.ui.screen import shows, until
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.engine import commands as cmd
 from tuitrain.ui.app import MonitorApp
 from tuitrain.ui.keys import (
@@ -66,7 +66,7 @@ async def test_a_mode_adds_a_key_through_the_table() -> None:
             self.detached = True
             self.exit(0)
 
-    app = AttachMonitor(ScriptedLink(history_events()), Control(refresh_hz=10), "attach")
+    app = AttachMonitor(ScriptedLink(history_events()), MonitorSettings(refresh_hz=10), "attach")
     async with app.run_test(size=(100, 24)) as pilot:
         await shows(pilot, "d detach", "p pause")
         await pilot.press("question_mark")
@@ -80,7 +80,7 @@ async def test_a_remapped_key_steers_and_the_footer_shows_it(tmp_path: Path) -> 
     settings = tmp_path / "keys.toml"
     settings.write_text('pause = "space"\nlower_lr = "minus"\n')
     link = ScriptedLink(history_events())
-    app = MonitorApp(link, Control(refresh_hz=10), "test", keys_path=settings)
+    app = MonitorApp(link, MonitorSettings(refresh_hz=10), "test", keys_path=settings)
     async with app.run_test(size=(100, 24)) as pilot:
         await shows(pilot, "RUNNING", "space pause")
         await pilot.press("space", "minus", "p")
@@ -92,7 +92,7 @@ async def test_bad_settings_are_shown_and_the_defaults_work(tmp_path: Path) -> N
     settings = tmp_path / "keys.toml"
     settings.write_text('pause = "no such key"\n')
     link = ScriptedLink(history_events())
-    app = MonitorApp(link, Control(refresh_hz=10), "test", keys_path=settings)
+    app = MonitorApp(link, MonitorSettings(refresh_hz=10), "test", keys_path=settings)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await shows(pilot, "a key setting was ignored", "'no such key' is not a key")
         await pilot.press("p")

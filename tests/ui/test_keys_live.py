@@ -6,14 +6,14 @@ from textual.widgets import Digits
 
 from tests.ui.fakes import ScriptedLink, history_events, step
 from tests.ui.screen import screen_text, settle, shows, until
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.ui.app import MonitorApp
 
 
 def make_app(link: ScriptedLink, **control: object) -> MonitorApp:
-    return MonitorApp(link, Control(refresh_hz=10, **control), "test")
+    return MonitorApp(link, MonitorSettings(refresh_hz=10, **control), "test")
 
 
 def step_shown(app: MonitorApp) -> str:

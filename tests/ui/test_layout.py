@@ -8,13 +8,15 @@ from textual.geometry import Size
 
 from tests.ui.fakes import ScriptedLink, history_events
 from tests.ui.screen import screen_colors, screen_text, settle, shows
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.engine import events as ev
 from tuitrain.ui.app import MonitorApp
 
 
 def make_app(events: list[ev.Event] | None = None) -> MonitorApp:
-    return MonitorApp(ScriptedLink(events or history_events()), Control(refresh_hz=10), "test")
+    return MonitorApp(
+        ScriptedLink(events or history_events()), MonitorSettings(refresh_hz=10), "test"
+    )
 
 
 async def test_the_80x24_screen_shows_every_panel() -> None:

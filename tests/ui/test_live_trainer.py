@@ -9,7 +9,7 @@ import pytest
 from tests.collector import Collector
 from tests.conftest import tiny
 from tests.ui.screen import shows, until
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.engine import events as ev
 from tuitrain.engine.trainer import Trainer
 from tuitrain.runs.rundir import RunDirectory
@@ -35,7 +35,7 @@ async def test_each_key_steers_a_real_run(tmp_path: Path) -> None:
     )
     events = Collector()
     trainer.subscribe(events)
-    app = MonitorApp(TrainerLink(trainer), Control(refresh_hz=10), "tiny")
+    app = MonitorApp(TrainerLink(trainer), MonitorSettings(refresh_hz=10), "tiny")
     async with app.run_test(size=(100, 30)) as pilot:
         await shows(pilot, "RUNNING", "step", timeout=SCREEN_S)
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from tests.ui.fakes import history_events
 from tests.ui.screen import shows, until
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.ui.app import MonitorApp
@@ -20,7 +20,7 @@ class FakeTrainer:
 
     def __init__(self) -> None:
         self.name = "demo"
-        self.preset = SimpleNamespace(control=Control(refresh_hz=10, confirm_quit=False))
+        self.preset = SimpleNamespace(monitor=MonitorSettings(refresh_hz=10, confirm_quit=False))
         self.result: ev.Finished | ev.Failed | None = None
         self.consumers: list[Callable[[ev.Event], None]] = []
         self.submitted: list[cmd.Command] = []
@@ -68,7 +68,7 @@ class FakeTrainer:
 async def test_a_local_run_is_monitored_steered_and_stopped() -> None:
     trainer = FakeTrainer()
     link = TrainerLink(trainer)
-    app = MonitorApp(link, trainer.preset.control, "demo")
+    app = MonitorApp(link, trainer.preset.monitor, "demo")
     async with app.run_test(size=(80, 24)) as pilot:
         await shows(pilot, "RUNNING", "epoch 3/10: train")
         await pilot.press("v")

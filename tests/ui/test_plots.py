@@ -9,7 +9,7 @@ import pytest
 
 from tests.ui.fakes import ScriptedLink, diverging_events, history_events
 from tests.ui.screen import legible, region_cells, screen_cells, settle, shows
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.engine import events as ev
 from tuitrain.ui.app import MonitorApp
 
@@ -19,7 +19,7 @@ CURVE = set("•▀▄▌▐▖▗▘▝▚▞▙▛▜▟█")
 
 
 def make_app() -> MonitorApp:
-    return MonitorApp(ScriptedLink(history_events()), Control(refresh_hz=10), "test")
+    return MonitorApp(ScriptedLink(history_events()), MonitorSettings(refresh_hz=10), "test")
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,9 @@ async def test_frames_ticks_and_legend_read_in_every_theme(
 
 
 async def test_a_diverging_loss_keeps_short_ticks_and_room_for_the_curve() -> None:
-    app = MonitorApp(ScriptedLink(diverging_events(top=1.4e19)), Control(refresh_hz=10), "test")
+    app = MonitorApp(
+        ScriptedLink(diverging_events(top=1.4e19)), MonitorSettings(refresh_hz=10), "test"
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         await shows(pilot, "RUNNING", "• val")
         await settle(pilot)
@@ -78,7 +80,7 @@ async def test_zero_step_losses_keep_the_log_axis_of_a_diverging_loss() -> None:
         replace(e, loss=0.0) if isinstance(e, ev.StepProgress) and e.step % 7 == 0 else e
         for e in diverging_events(top=1.4e19)
     ]
-    app = MonitorApp(ScriptedLink(events), Control(refresh_hz=10), "test")
+    app = MonitorApp(ScriptedLink(events), MonitorSettings(refresh_hz=10), "test")
     async with app.run_test(size=(100, 30)) as pilot:
         await shows(pilot, "RUNNING", "• val")
         await settle(pilot)

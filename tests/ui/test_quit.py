@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.ui.fakes import ScriptedLink, history_events
 from tests.ui.screen import screen_text, shows, until
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.ui.app import MonitorApp
@@ -20,7 +20,9 @@ FINISHED = ev.Finished(
 
 
 def make_app(link: ScriptedLink, stop_timeout: float = 5.0, **control: object) -> MonitorApp:
-    return MonitorApp(link, Control(refresh_hz=10, **control), "test", stop_timeout=stop_timeout)
+    return MonitorApp(
+        link, MonitorSettings(refresh_hz=10, **control), "test", stop_timeout=stop_timeout
+    )
 
 
 async def test_q_asks_then_stops_the_run_and_exits_when_it_has_finished() -> None:

@@ -9,7 +9,7 @@ import pytest
 from tests.ui.fakes import epoch_end, history_events, step, validated
 from tests.ui.rundirs import append, set_status, write_run
 from tests.ui.screen import screen_text, shows, until
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.engine import events as ev
 from tuitrain.errors import UserError
 from tuitrain.ui.app import MonitorApp
@@ -22,7 +22,7 @@ LR_CUT = ev.LRChanged(
 
 
 def make_app(link: RunDirLink) -> MonitorApp:
-    return MonitorApp(link, Control(refresh_hz=10), "view")
+    return MonitorApp(link, MonitorSettings(refresh_hz=10), "view")
 
 
 async def test_a_finished_run_is_replayed_read_only(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from tests.ui.fakes import ScriptedLink, history_events
 from tests.ui.screen import screen_text, settle, shows
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.engine import events as ev
 from tuitrain.ui.app import MonitorApp
 
@@ -60,7 +60,7 @@ async def test_main_screen_80x24() -> None:
             time=1_800_000_016.5,
         ),
     ]
-    app = MonitorApp(ScriptedLink(events), Control(refresh_hz=10), "test")
+    app = MonitorApp(ScriptedLink(events), MonitorSettings(refresh_hz=10), "test")
     async with app.run_test(size=(80, 24)) as pilot:
         await shows(pilot, "RUNNING", "q quit", "overfitting")
         await settle(pilot)

@@ -46,6 +46,8 @@ class Document:
     tree: Any
     source: str
     origins: dict[KeyPath, Origin] = field(default_factory=dict)
+    remarks: list[str] = field(default_factory=list)
+    """Placed warnings found while reading (an old section name), given with the preset's."""
 
     def origin(self, path: KeyPath) -> Origin:
         """The origin of path, or of its nearest ancestor that was written somewhere."""

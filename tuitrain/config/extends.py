@@ -9,6 +9,7 @@ from tuitrain.config.bundled import PRESETS_DIR
 from tuitrain.config.document import Document, Location
 from tuitrain.config.merge import merge
 from tuitrain.config.problems import PresetError
+from tuitrain.config.renamed import renamed_in
 from tuitrain.config.source import PresetFile, SourceError, locate, read_text
 
 MAX_CHAIN = 16
@@ -27,7 +28,7 @@ def read_file(file: PresetFile) -> Document:
         text = read_text(file)
     except SourceError as exc:
         raise PresetError.at(Location(file.shown), str(exc)) from None
-    return anchor_paths(formats.parse(text, file.shown, file.path.suffix), file)
+    return anchor_paths(renamed_in(formats.parse(text, file.shown, file.path.suffix)), file)
 
 
 def anchor_paths(document: Document, file: PresetFile) -> Document:
@@ -75,7 +76,7 @@ def _read_parent(parent: PresetFile, asked_at: Location, chain: list[PresetFile]
     except SourceError as exc:
         via = f" (extends chain: {_chain_text(chain[:-1], parent.shown)})" if len(chain) > 2 else ""
         raise PresetError.at(asked_at, f"{parent.shown}: {exc}{via}", "extends") from None
-    return anchor_paths(formats.parse(text, parent.shown, parent.path.suffix), parent)
+    return anchor_paths(renamed_in(formats.parse(text, parent.shown, parent.path.suffix)), parent)
 
 
 def resolve(file: PresetFile) -> Document:

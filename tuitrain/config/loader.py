@@ -62,7 +62,9 @@ def load_preset(
     document = resolve(file)
     for override in parsed:
         document = apply_override(document, override)
-    document = Document(with_default_kinds(document.tree), document.source, document.origins)
+    document = Document(
+        with_default_kinds(document.tree), document.source, document.origins, document.remarks
+    )
     try:
         context = {"world_size": world_size} if world_size is not None else None
         preset = Preset.model_validate(document.tree, context=context)
@@ -72,7 +74,7 @@ def load_preset(
 
 
 def _advice(preset: Preset, document: Document) -> list[str]:
-    return [
+    return document.remarks + [
         f"{document.origin(note.loc).value}: warning: {dotted(note.loc)}: {note.message}"
         for note in preset.advice()
     ]

@@ -40,7 +40,7 @@ def merge(base: Document, over: Document) -> Document:
         origin = (over if path in supplied else base).origins.get(path)
         if origin is not None:
             origins[path] = origin
-    return Document(tree, over.source, origins)
+    return Document(tree, over.source, origins, [*base.remarks, *over.remarks])
 
 
 def with_default_kinds(tree: dict[str, Any]) -> dict[str, Any]:

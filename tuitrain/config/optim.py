@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from tuitrain.config.base import Section, rule_error
 
-LearningRate = Annotated[float, Field(gt=0.0, le=100.0)]
+PositiveLR = Annotated[float, Field(gt=0.0, le=100.0)]
 Beta = Annotated[float, Field(ge=0.0, lt=1.0)]
 Decay = Annotated[float, Field(ge=0.0, le=1.0)]
 Epochs = Annotated[float, Field(gt=0.0, le=100_000)]
@@ -26,7 +26,7 @@ class SgdOptim(OptimCommon):
     """Minibatch SGD; momentum > 0 adds heavy-ball momentum, nesterov the look-ahead variant."""
 
     kind: Literal["sgd"] = "sgd"
-    lr: LearningRate = 0.05
+    lr: PositiveLR = 0.05
     momentum: Beta = 0.9
     """0 gives plain SGD."""
     nesterov: bool = False
@@ -47,7 +47,7 @@ class RmspropOptim(OptimCommon):
     """RMSProp: divides each step by a running RMS of the gradient."""
 
     kind: Literal["rmsprop"] = "rmsprop"
-    lr: LearningRate = 1e-3
+    lr: PositiveLR = 1e-3
     alpha: Beta = 0.99
     """Smoothing constant of the squared-gradient average."""
     eps: Annotated[float, Field(gt=0.0, le=1.0)] = 1e-8
@@ -59,7 +59,7 @@ class AdamOptim(OptimCommon):
     """Adam: momentum plus per-parameter RMS scaling, with bias correction."""
 
     kind: Literal["adam"] = "adam"
-    lr: LearningRate = 3e-4
+    lr: PositiveLR = 3e-4
     betas: tuple[Beta, Beta] = (0.9, 0.999)
     eps: Annotated[float, Field(gt=0.0, le=1.0)] = 1e-8
 
@@ -137,7 +137,7 @@ class OneCycleSchedule(Section):
     """One-cycle: warm up to max_lr, then anneal far below the start."""
 
     kind: Literal["onecycle"] = "onecycle"
-    max_lr: LearningRate | None = None
+    max_lr: PositiveLR | None = None
     """Peak learning rate; defaults to optim.lr."""
     pct_start: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.3
     div_factor: Annotated[float, Field(ge=1.0, le=1e6)] = 25.0

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tuitrain.config import yaml12
 from tuitrain.config.document import Document, KeyPath, Location, Origin, dotted, lookup, walk
 from tuitrain.config.merge import merge
 from tuitrain.config.problems import PresetError, Problem
+from tuitrain.config.renamed import renamed_key
 
 _SEGMENT = re.compile(r"^(?P<name>[^.\[\]=\s]+)(?:\[(?P<index>\d{1,6})\])?$")
 
@@ -107,9 +108,12 @@ def _with_item(document: Document, override: Override) -> tuple[list[Any], dict[
 
 def apply_override(document: Document, override: Override) -> Document:
     """document with the override laid over it, by the same rules as `extends`."""
+    written = Origin.at(override.location)
+    keys, remark = renamed_key(override.keys, written)
+    if remark is not None:
+        override = replace(override, keys=keys)
     path, value = override.keys, override.value
     origins: dict[KeyPath, Origin] = {}
-    written = Origin.at(override.location)
     if override.index is not None:
         value, origins = _with_item(document, override)
         for at, _ in walk(override.value):
@@ -123,4 +127,5 @@ def apply_override(document: Document, override: Override) -> Document:
     tree: Any = value
     for key in reversed(path):
         tree = {key: tree}
-    return merge(document, Document(tree, document.source, origins))
+    remarks = [remark] if remark is not None else []
+    return merge(document, Document(tree, document.source, origins, remarks))

@@ -21,7 +21,7 @@ from tuitrain.config.optim import (
     StepSchedule,
     WarmupCosineSchedule,
 )
-from tuitrain.config.train import Control, Train
+from tuitrain.config.train import MonitorSettings, Train
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Advice:
 
 
 class Preset(Section):
-    """A training setup: data, model, optimizer, schedule, augmentation, loop and controls."""
+    """A training setup: data, model, optimizer, schedule, augmentation, loop and monitor."""
 
     description: Annotated[str, Field(max_length=200, pattern=r"^[^\n]*$")] = ""
     """One line shown by `tuitrain presets`."""
@@ -45,7 +45,7 @@ class Preset(Section):
     schedule: Schedule = PlateauSchedule()
     augment: Augment = Augment()
     train: Train = Train()
-    control: Control = Control()
+    monitor: MonitorSettings = MonitorSettings()
 
     @model_validator(mode="after")
     def _sections_agree(self, info: ValidationInfo) -> Preset:

@@ -1,4 +1,4 @@
-"""The `train` and `control` sections: how long, on what, how often to report, and the hotkeys."""
+"""The `train` and `monitor` sections: how long, on what, how often to report; the monitor, keys."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ class Train(Section):
     checkpoint: Checkpointing = Checkpointing()
 
 
-class Control(Section):
+class MonitorSettings(Section):
     """How the monitor behaves and what its keys do."""
 
     lr_factor: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5

@@ -3,7 +3,10 @@
 - server.ControlServer: lives in the run's process (see its module for the wiring).
 - ctl.ctl_main: `tuitrain ctl RUN ACTION [VALUE]`.
 - attach.attach_link / AttachLink: the monitor's RunLink to a run in another process.
-- resolve.resolve_run / newest_live_run: naming runs.
+- client.connect_run / ControlClient: one connection, as ctl and attach open it.
+- paths: where a run's socket lives, and clearing a stale one.
 
-docs/control.md describes the protocol. Nothing here imports torch or textual.
+Naming runs (resolve_run, newest_live_run) is tuitrain/runs/resolve.py's; the answers' wording
+tuitrain/words.py's. docs/control.md describes the protocol. Nothing here imports torch or
+textual.
 """

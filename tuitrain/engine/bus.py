@@ -28,11 +28,6 @@ class EventBus:
         with self.lock:
             self._consumers.append(consumer)
 
-    def unsubscribe(self, consumer: Consumer) -> None:
-        with self.lock:
-            if consumer in self._consumers:
-                self._consumers.remove(consumer)
-
     def emit(self, event: Event) -> None:
         with self.lock:
             for consumer in list(self._consumers):

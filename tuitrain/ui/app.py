@@ -3,7 +3,7 @@
 Threading: the link calls `emit` on its own thread. `emit` only appends to the Inbox and, at
 most once until the UI catches up, posts an EventsWaiting message (post_message is safe from
 any thread). The UI drains the inbox into the RunHistory and redraws on a timer, only when
-something changed: text panels at control.refresh_hz, plots at most every control.plot_seconds
+something changed: text panels at monitor.refresh_hz, plots at most every monitor.plot_seconds
 (at once for a new epoch, validation or LR change), both sparing while training on a CPU, where
 the monitor's cycles are taken from training.
 """
@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widget import Widget
 
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.exitcodes import INTERRUPTED, for_result
@@ -94,7 +94,7 @@ class MonitorApp(App[int]):
     def __init__(
         self,
         link: RunLink,
-        control: Control | None = None,
+        settings: MonitorSettings | None = None,
         title: str = "tuitrain",
         *,
         keymap: dict[str, str] | None = None,
@@ -106,7 +106,7 @@ class MonitorApp(App[int]):
         self.sixteen_colours = sixteen_colour_terminal()
         super().__init__(ansi_color=True if self.sixteen_colours else None)
         self.link = link
-        self.control = control or Control()
+        self.settings = settings or MonitorSettings()
         self.title = title
         self.stop_timeout = stop_timeout
         self.history = RunHistory()
@@ -127,7 +127,7 @@ class MonitorApp(App[int]):
         self._closed = False
         self._timer: Timer | None = None
         self._device: str | None = None
-        self.plot_seconds = self.control.redraw_rates(None)[1]
+        self.plot_seconds = self.settings.redraw_rates(None)[1]
 
     # Layout -----------------------------------------------------------------------------
 
@@ -210,7 +210,7 @@ class MonitorApp(App[int]):
         if device == self._device and self._timer is not None:
             return
         self._device = device
-        hz, self.plot_seconds = self.control.redraw_rates(device)
+        hz, self.plot_seconds = self.settings.redraw_rates(device)
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_interval(1 / min(10.0, hz), self._tick)
@@ -266,11 +266,11 @@ class MonitorApp(App[int]):
             self._steer(cmd.Pause(source="key"), "pause")
 
     def action_lower_lr(self) -> None:
-        factor = self.control.lr_factor
+        factor = self.settings.lr_factor
         self._steer(cmd.ScaleLR(factor, source="key"), f"LR ×{factor:g}")
 
     def action_raise_lr(self) -> None:
-        factor = 1 / self.control.lr_factor
+        factor = 1 / self.settings.lr_factor
         self._steer(cmd.ScaleLR(factor, source="key"), f"LR ×{factor:g}")
 
     def action_checkpoint(self) -> None:
@@ -303,7 +303,7 @@ class MonitorApp(App[int]):
         if not (self.link.owns_run and self.link.can_control and self.history.live):
             self._finish()
             return
-        if self.control.confirm_quit:
+        if self.settings.confirm_quit:
             self.push_screen(ConfirmQuit(), self._confirmed)
         else:
             self._stop_run()

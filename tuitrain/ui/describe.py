@@ -27,9 +27,11 @@ def complete(preset: dict[str, Any]) -> dict[str, Any]:
     from pydantic import ValidationError
 
     from tuitrain.config.preset import Preset
+    from tuitrain.config.renamed import RENAMED
 
     try:
-        return Preset.model_validate(preset).model_dump(mode="json")
+        current = {RENAMED.get(key, key): value for key, value in preset.items()}
+        return Preset.model_validate(current).model_dump(mode="json")
     except (ValidationError, TypeError, ValueError):
         return preset
 

@@ -51,7 +51,9 @@ class Request:
 
 
 @dataclass
-class LearningRate:
+class LRTrack:
+    """The learning rate as the monitor follows it: its value, who set it last, and its curve."""
+
     value: float | None = None
     source: str = ""
     """'schedule', 'nan', or a user command's source."""
@@ -83,7 +85,7 @@ class RunHistory:
         self.train_acc = BucketSeries(capacity)
         self.val_loss = BucketSeries(capacity)
         self.val_acc = BucketSeries(capacity)
-        self.lr = LearningRate(series=BucketSeries(capacity))
+        self.lr = LRTrack(series=BucketSeries(capacity))
         self.markers: deque[Marker] = deque(maxlen=max_markers)
         self.log: deque[LogEntry] = deque(maxlen=max_log)
         self.pending: dict[str, Request] = {}

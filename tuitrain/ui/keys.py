@@ -54,8 +54,8 @@ class KeyAction:
 
 MONITOR_KEYS: tuple[KeyAction, ...] = (
     KeyAction("pause", "p", "pause", "pause or resume training", steers=True),
-    KeyAction("lower_lr", "l", "LR↓", "lower the learning rate (× control.lr_factor)", True),
-    KeyAction("raise_lr", "L", "LR↑", "raise the learning rate (÷ control.lr_factor)", True),
+    KeyAction("lower_lr", "l", "LR↓", "lower the learning rate (× monitor.lr_factor)", True),
+    KeyAction("raise_lr", "L", "LR↑", "raise the learning rate (÷ monitor.lr_factor)", True),
     KeyAction("checkpoint", "s", "save", "save a checkpoint now", steers=True),
     KeyAction("validate", "v", "validate", "run validation now", steers=True),
     KeyAction("help", "question_mark", "help", "show this help", essential=True),

@@ -1,7 +1,7 @@
 """The monitor's link to a run trained in this process (`tuitrain run` and `resume`).
 
 The trainer is used through its public face only (subscribe, submit, start, join, result,
-preset.control, name), so this module never imports the engine's internals or torch.
+preset.monitor, name), so this module never imports the engine's internals or torch.
 """
 
 from __future__ import annotations

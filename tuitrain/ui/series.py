@@ -86,9 +86,6 @@ class BucketSeries:
         # x goes back after a NaN roll-back restores an earlier step, so take min and max.
         return (min(self._x0), max(self._x1)) if self._count else None
 
-    def y_range(self) -> tuple[float, float] | None:
-        return (min(self._low), max(self._high)) if self._count else None
-
     def means(self) -> list[tuple[float, float]]:
         """Every bucket as (x, mean): exact points while fewer than `capacity` have arrived."""
         return [

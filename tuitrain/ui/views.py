@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.errors import UserError
 from tuitrain.runs.files import EVENTS
 from tuitrain.ui.app import MonitorApp
@@ -23,14 +23,14 @@ def check_run_dir(run_dir: Path) -> None:
         raise UserError(f"{run_dir} has no {EVENTS}: is it a tuitrain run directory?")
 
 
-def view_run(run_dir: Path, control: Control | None = None) -> int:
+def view_run(run_dir: Path, settings: MonitorSettings | None = None) -> int:
     """Show a finished or running run, read-only, with the live monitor's panels.
 
     Returns 0 once the user quits (viewing a failed run is not itself a failure), or the
     monitor's own error status if it crashed."""
     check_run_dir(run_dir)
     link = RunDirLink(run_dir)
-    app = MonitorApp(link, control or Control(), f"tuitrain view {run_dir.name}")
+    app = MonitorApp(link, settings or MonitorSettings(), f"tuitrain view {run_dir.name}")
     try:
         app.run()
     finally:
