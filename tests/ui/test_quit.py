@@ -187,7 +187,7 @@ async def test_q_q_stops_an_attached_run_as_it_does_the_local_one_and_d_detaches
         (["d"], False),
     ):
         link = ScriptedLink(history_events(), owns_run=False)
-        app = AttachApp(link, Control(refresh_hz=10), "test", stop_timeout=5.0)
+        app = AttachApp(link, MonitorSettings(refresh_hz=10), "test", stop_timeout=5.0)
         async with app.run_test(size=(80, 24)) as pilot:
             await shows(pilot, "RUNNING")
             await pilot.press(keys[0])
