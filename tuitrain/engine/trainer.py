@@ -203,7 +203,7 @@ class TrainingRun:
             self._step(x, y)
             progress.step += 1
             progress.batch += 1
-            if self.reporter.due(progress.step):
+            if self._world.report_due(progress.step, self.reporter.due(progress.step)):
                 self._report()
             if val_every and progress.step % val_every == 0 and progress.batch < batches:
                 self.validate("schedule")  # (the epoch's last step: its end validates)

@@ -13,11 +13,20 @@ Today every run is one process (`SingleProcess`, which changes nothing). A run u
   the same exchange.
 - `commands_mid_validation`: whether commands may also apply between validation batches (the
   handler reads only the local queue there, so a distributed world answers False).
+- `report_due(step, due_here)`: after each step, whether a progress report goes out now;
+  `due_here` is this process's own verdict (report.seconds by its clock, report.steps). Every
+  rank must answer alike, since a report reduces across ranks: a distributed world takes rank
+  0's verdict, carried in its step-boundary exchange, and answers True at the step after it.
 - `reduce_reading(reading)`: called only where the loop reads its meter back anyway (a step
   report, an epoch's end, a validation), never per step; a distributed world all-reduces the
   sums and counts (and ORs `nonfinite`, so that every rank takes the same roll-back).
 - `rank`, `world_size`, `is_primary`: rank 0 alone writes the run directory and feeds the
   consumers (headless printer, monitor, run log); the others train silently.
+
+`tuitrain.distributed.exchange.ControlExchange` already does what the first and third need in
+one gloo exchange (rank 0's commands, the other ranks' signals, rank 0's report verdict).
+Nothing here is per step apart from two calls that return at once, so the loop keeps making
+no host-device sync between reports.
 """
 
 from __future__ import annotations
@@ -45,6 +54,8 @@ class World(Protocol):
 
     def exchange_commands(self, step: int, local: list[cmd.Command]) -> list[cmd.Command]: ...
 
+    def report_due(self, step: int, due_here: bool) -> bool: ...
+
     def reduce_reading(self, reading: Reading) -> Reading: ...
 
 
@@ -58,6 +69,9 @@ class SingleProcess:
 
     def exchange_commands(self, step: int, local: list[cmd.Command]) -> list[cmd.Command]:
         return local
+
+    def report_due(self, step: int, due_here: bool) -> bool:
+        return due_here
 
     def reduce_reading(self, reading: Reading) -> Reading:
         return reading
