@@ -258,6 +258,24 @@ class Failed(Event):
     traceback: str = ""
 
 
+@dataclass(frozen=True)
+class SamplesSaved(Event):
+    """Pictures of the run were saved in its directory: after each validation, its most
+    confident mistakes and the last (augmented) training batch."""
+
+    type: ClassVar[str] = "samples"
+    kind: str
+    """'val_mistakes' or 'train_batch'."""
+    path: str
+    """The .npz file, relative to the run directory (a .png of the same name beside it)."""
+    step: int
+    epoch: int
+    shown: int
+    """Pictures in the file."""
+    total: int
+    """Mistakes the validation made in all; for a training batch, the batch's size."""
+
+
 def _finite(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
@@ -289,6 +307,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RunResumed,
         Finished,
         Failed,
+        SamplesSaved,
     )
 }
 

@@ -11,6 +11,21 @@ Pixels = np.ndarray
 
 
 @dataclass(frozen=True)
+class Pictures:
+    """uint8 N x H x W x 3 pixels, with what each one is, as plain numbers."""
+
+    images: np.ndarray
+    labels: list[int]
+    """The true class (a mixed training image: its largest weight's class)."""
+    predicted: list[int]
+    """The predicted class; for a training batch, the second class of a mixed image or -1."""
+    confidence: list[float]
+    """The predicted class's probability; for a training batch, the first class's weight."""
+    total: int
+    """Mistakes: how many the validation made in all; a batch: its size."""
+
+
+@dataclass(frozen=True)
 class Tile:
     pixels: Pixels
     caption: str
