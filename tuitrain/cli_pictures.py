@@ -48,10 +48,8 @@ def preview(args: argparse.Namespace) -> int:
         out = Path(f"preview-{name}.png")
     if out is not None:
         return _write(data, request, out)
-    from tuitrain.ui.images import detect_protocol
     from tuitrain.ui.preview import PreviewApp
 
-    detect_protocol()
     PreviewApp(data, request, name).run()
     return 0
 

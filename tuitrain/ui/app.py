@@ -27,6 +27,7 @@ from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.exitcodes import INTERRUPTED, for_result
 from tuitrain.ui.history import RunHistory
+from tuitrain.ui.images import detect_protocol, image_mode
 from tuitrain.ui.inbox import Inbox
 from tuitrain.ui.keys import MONITOR_KEYS, KeyAction, bindings, normalize, read_keymap
 from tuitrain.ui.link import RunLink
@@ -104,6 +105,7 @@ class MonitorApp(App[int]):
         # A 16-colour terminal (TERM=screen under tmux, a bare xterm) gets the terminal's own
         # palette; decided before App.__init__, which picks the NO_COLOR filter from it.
         self.sixteen_colours = sixteen_colour_terminal()
+        detect_protocol()  # the terminal's image protocol can only be asked before the app runs
         super().__init__(ansi_color=True if self.sixteen_colours else None)
         self.link = link
         self.settings = settings or MonitorSettings()
@@ -252,6 +254,17 @@ class MonitorApp(App[int]):
                 self.history.pending.pop(command.id, None)
                 self.history.say("error", f"{label}: could not send it: {exc}")
         self._redraw()
+
+    def action_samples(self) -> None:
+        """Toggle the Samples screen (the screen closes itself on the same key)."""
+        from tuitrain.ui.samples import SamplesScreen
+
+        if isinstance(self.screen, SamplesScreen):
+            self.screen.dismiss(None)
+            return
+        mode = "text" if self.sixteen_colours else image_mode(self.console.color_system)
+        key = self.keymap.get("samples", "i")
+        self.push_screen(SamplesScreen(self.history, mode, key))
 
     def action_pause(self) -> None:
         pending = [

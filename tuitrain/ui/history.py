@@ -97,6 +97,8 @@ class RunHistory:
         self.version = 0
         self.milestones = 0
         """Counts every event but step reports: what makes plots worth redrawing at once."""
+        self.samples: dict[str, ev.SamplesSaved] = {}
+        """The latest pictures of each kind the run saved (the Samples screen reads them)."""
         self._event_time: float | None = None
         self._preset: dict[str, Any] = {}
 
@@ -285,6 +287,10 @@ def _text(event: ev.Event, label: str | None = None) -> str:
     return line if line is not None else event.type
 
 
+def _on_samples(history: RunHistory, e: ev.SamplesSaved) -> None:
+    history.samples[e.kind] = e
+
+
 def _has_point_at(series: BucketSeries, x: float) -> bool:
     span = series.x_range()
     return span is not None and abs(span[1] - x) < 1e-6
@@ -305,4 +311,5 @@ _HANDLERS = {
     ev.Finished: RunHistory._on_finished,
     ev.Failed: RunHistory._on_failed,
     ev.Log: RunHistory._on_log,
+    ev.SamplesSaved: _on_samples,
 }

@@ -37,8 +37,8 @@ _protocol: ImageMode | None = None
 
 
 def detect_protocol(env: Mapping[str, str] = os.environ) -> ImageMode:
-    """The best graphics protocol of this terminal. Call before the app starts: it asks the
-    terminal, and keeps the answer."""
+    """The best graphics protocol of this terminal. Call before the app starts (the apps that
+    show images do, in their __init__): it asks the terminal, and keeps the answer."""
     global _protocol
     forced = env.get("TUITRAIN_IMAGES", "").strip().lower()
     if forced in MODES:
@@ -49,7 +49,9 @@ def detect_protocol(env: Mapping[str, str] = os.environ) -> ImageMode:
 
 
 def _ask_terminal() -> ImageMode:
-    # Importing textual_image.renderable is what sends the terminal its questions.
+    # Importing textual_image's widgets is what sends the terminal its questions (the protocol
+    # and the cell size in pixels): it must happen before Textual owns the terminal.
+    import textual_image.widget  # noqa: F401
     from textual_image import renderable
 
     if renderable.Image is renderable.SixelImage:

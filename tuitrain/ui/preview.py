@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static
 from tuitrain.errors import UserError
 from tuitrain.pictures.preview import PreviewData, PreviewRequest
 from tuitrain.pictures.tiles import Tile
-from tuitrain.ui.images import NEEDS_COLOUR, ImageMode, Picture, image_mode
+from tuitrain.ui.images import NEEDS_COLOUR, ImageMode, Picture, detect_protocol, image_mode
 
 MAX_TILE_COLS = 32
 """Wider tiles than this show no more of a small training image, only bigger pixels."""
@@ -44,6 +44,7 @@ class PreviewApp(App[None]):
     ]
 
     def __init__(self, data: PreviewData, request: PreviewRequest, name: str) -> None:
+        detect_protocol()
         super().__init__()
         self.data, self.request, self.preset_name = data, request, name
         self.mode: ImageMode = "halfblock"
