@@ -45,7 +45,10 @@ class SamplesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            f"Samples · {self.key_hint} or esc returns to the curves", classes="note", markup=False
+            f"Samples · captions: true → predicted class, confidence · {self.key_hint} or esc "
+            "returns to the curves",
+            classes="note",
+            markup=False,
         )
         yield VerticalScroll(id="samples-scroll")
 
@@ -114,7 +117,7 @@ def _heading(saved: ev.SamplesSaved) -> str:
         if saved.total == 0:
             return f"Validation at step {saved.step}: no mistakes"
         return (
-            f"Validation mistakes at step {saved.step} (epoch {saved.epoch}), most confident "
-            f"first: {saved.shown} of {saved.total} shown (true → predicted, confidence)"
+            f"Validation mistakes, step {saved.step} (epoch {saved.epoch}): "
+            f"{saved.shown} of {saved.total}, most confident first"
         )
     return f"Last training batch at step {saved.step}, augmented as the model saw it"
