@@ -59,6 +59,7 @@ def _start(loaded: LoadedPreset, options: LaunchOptions) -> int:
         resolved=loaded.resolved,
         run_dir=str(run.path),
         checkpoints=run,
+        samples=run,
     )
     return _execute(trainer, run, options)
 
@@ -101,6 +102,7 @@ def _resume(
         resolved=state["preset"],
         run_dir=str(run.path),
         checkpoints=run,
+        samples=run,
         resume=ResumePoint(path=str(latest.path), state=state),
     )
     return _execute(trainer, run, options, covered_epochs=int(state["progress"]["epoch"]))

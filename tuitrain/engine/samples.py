@@ -1,17 +1,22 @@
 """Pictures a run keeps of itself: its most confident validation mistakes, its last batch.
 
-Mistakes are gathered on the device while the validation that runs anyway goes through its
-batches: per batch, the k most confident wrong predictions are picked with `topk` and merged
-with the k kept so far (no boolean indexing, which would wait for the device). Only `finish`
-reads anything back, once, after the validation's own read of its loss and accuracy.
+`SampleKeeper` is the part of the run that does this; `MistakeCollector` and
+`batch_pictures` are its tools. Mistakes are gathered on the device while the validation
+that runs anyway goes through its batches: per batch, the k most confident wrong predictions
+are picked with `topk` and merged with the k kept so far (no boolean indexing, which would
+wait for the device). Only `finish` reads anything back, once, after the validation's own
+read of its loss and accuracy.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from tuitrain.engine import events as ev
 from tuitrain.pictures.tiles import Pictures
 
 MISTAKES_KEPT = 16
@@ -99,3 +104,61 @@ def batch_pictures(x: Tensor, y: Tensor, unnormalize: Unnormalize) -> Pictures:
         confidence=confidence.float().tolist(),
         total=int(x.shape[0]),
     )
+
+
+class SampleSink(Protocol):
+    """Where pictures go (a run directory). Returns the saved file's path, relative to it."""
+
+    def save_samples(self, kind: str, pictures: Pictures, class_names: list[str]) -> str: ...
+
+
+class SampleKeeper:
+    """The run's part that keeps pictures of it: the last training batch (a reference, no
+    copy), and during each validation its most confident mistakes; both saved after it."""
+
+    def __init__(
+        self,
+        sink: SampleSink | None,
+        unnormalize: Unnormalize,
+        class_names: list[str],
+    ) -> None:
+        self.sink, self.unnormalize, self.class_names = sink, unnormalize, class_names
+        self.mistakes = MistakeCollector(unnormalize)
+        self._batch: tuple[Tensor, Tensor] | None = None
+        self._failed = False
+
+    @property
+    def active(self) -> bool:
+        return self.sink is not None and not self._failed
+
+    def saw_batch(self, x: Tensor, y: Tensor) -> None:
+        if self.active:
+            self._batch = (x, y)
+
+    def start_validation(self) -> None:
+        self.mistakes.start()
+
+    def add(self, x: Tensor, logits: Tensor, y: Tensor) -> None:
+        if self.active:
+            self.mistakes.add(x, logits, y)
+
+    def finish_validation(self, step: int, epoch: int) -> list[ev.Event]:
+        """Save what was kept; events announce each file (a failed write warns, once)."""
+        if not self.active or self.sink is None:
+            return []
+        kept: list[tuple[str, Pictures]] = []
+        if (mistakes := self.mistakes.finish()) is not None:
+            kept.append(("val_mistakes", mistakes))
+        if self._batch is not None:
+            kept.append(("train_batch", batch_pictures(*self._batch, self.unnormalize)))
+        events: list[ev.Event] = []
+        for kind, pictures in kept:
+            try:
+                path = self.sink.save_samples(kind, pictures, self.class_names)
+            except OSError as error:
+                self._failed = True
+                message = f"could not save sample pictures ({error}); training goes on without"
+                return [*events, ev.Warned(category="samples", message=message, step=step)]
+            shown = len(pictures.labels)
+            events.append(ev.SamplesSaved(kind, path, step, epoch, shown, pictures.total))
+        return events

@@ -11,6 +11,7 @@ the loop is a part the run owns and calls through a small interface; no part cal
   numeric_guard.NumericGuard       the non-finite loss policy: roll back or fail
   tracking.EpochTracker            the best value, early stopping, the fit diagnosis
   world.World                      rank awareness (one process today; see world.py)
+  samples.SampleKeeper             pictures: the last batch, each validation's mistakes
 
 Data flows one way (events out, through the bus), intent the other (commands in, through a
 queue). Commands are applied only between optimizer steps, and each one comes back as an event
@@ -47,6 +48,7 @@ from tuitrain.engine.meter import Meter, Reading
 from tuitrain.engine.numeric_guard import NumericGuard
 from tuitrain.engine.reporter import Reporter
 from tuitrain.engine.runtime import resolve_runtime
+from tuitrain.engine.samples import SampleKeeper, SampleSink, Unnormalize
 from tuitrain.engine.setup import Setup, build_setup, started_event
 from tuitrain.engine.state import Progress
 from tuitrain.engine.tracking import EpochTracker
@@ -66,6 +68,7 @@ class Trainer:
         checkpoints: CheckpointSink | None = None,
         resume: ResumePoint | None = None,
         world: World | None = None,
+        samples: SampleSink | None = None,
     ) -> None:
         self.preset = preset
         self.name = name
@@ -76,6 +79,7 @@ class Trainer:
         self._checkpoints = checkpoints
         self._resume = resume
         self._world: World = world if world is not None else SingleProcess()
+        self._samples = samples
         self._queue: queue.SimpleQueue[cmd.Command] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._run: TrainingRun | None = None
@@ -156,6 +160,9 @@ class TrainingRun:
         self.commands = CommandHandler(
             trainer._queue, self, setup.lr, self._world, can_save, has_val
         )
+        sink = trainer._samples if self._world.is_primary else None
+        unnormalize = Unnormalize(data.mean, data.std, runtime.device)
+        self.pictures = SampleKeeper(sink, unnormalize, data.class_names)
         self.epoch_started = 0.0
         self.epoch_val_s = 0.0  # validation time within the current epoch
 
@@ -229,6 +236,7 @@ class TrainingRun:
             optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         self.meter.add(loss, logits, y)  # on the device: no sync
+        self.pictures.saw_batch(x, y)  # a reference: no copy, no sync
 
     def _report(self) -> None:
         reading = self._world.reduce_reading(self.meter.read())  # the one sync of a report
@@ -245,10 +253,12 @@ class TrainingRun:
         started = self.clock.elapsed()  # a pause during validation is not validation time
         meter = Meter(setup.runtime.device)
         setup.model.eval()
+        self.pictures.start_validation()
         with torch.inference_mode(), setup.runtime.autocast():
             for x, y in setup.data.val:
                 logits = setup.forward(x)
                 meter.add(F.cross_entropy(logits.float(), y), logits, y)
+                self.pictures.add(x, logits, y)
                 self.commands.between_validation_batches()
         setup.model.train()
         reading = self._world.reduce_reading(meter.read())
@@ -256,6 +266,8 @@ class TrainingRun:
         self.clock.val_seconds = seconds
         self.epoch_val_s += seconds
         self.emit(self.reporter.validated(progress, reading, seconds, source, cmd_id))
+        for event in self.pictures.finish_validation(progress.step, progress.epoch):
+            self.emit(event)
         return reading
 
     def _end_epoch(self) -> bool:

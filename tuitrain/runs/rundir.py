@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from tuitrain.errors import UserError
+from tuitrain.pictures.tiles import Pictures
 from tuitrain.runs.atomic import atomic_write_text
 from tuitrain.runs.checkpoint import save_checkpoint
 from tuitrain.runs.files import BEST, CHECKPOINTS, EVENTS, LAST, METRICS, PRESET, PREVIOUS
+from tuitrain.runs.samples import write_samples
 
 
 def safe_name(name: str) -> str:
@@ -101,6 +103,10 @@ class RunDirectory:
                 ) from None
             os.close(fd)
             os.unlink(name)
+
+    def save_samples(self, kind: str, pictures: Pictures, class_names: list[str]) -> str:
+        """Write pictures of the run in samples/ (the trainer's SampleSink)."""
+        return write_samples(self.path, kind, pictures, class_names)
 
     def remove_temporary_files(self) -> list[Path]:
         """Delete half-written files (checkpoints, status) left by a process killed while

@@ -15,8 +15,8 @@ import numpy as np
 from tuitrain.pictures.sheet import render_sheet
 from tuitrain.pictures.tiles import Pictures, Tile
 from tuitrain.runs.atomic import atomic_write
+from tuitrain.runs.files import SAMPLES
 
-SAMPLES = "samples"
 VAL_MISTAKES = "val_mistakes"
 TRAIN_BATCH = "train_batch"
 GRID_COLUMNS = 8

@@ -1,0 +1,55 @@
+"""A real tiny run keeps pictures of itself: each validation's mistakes, the last batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import tiny
+from tests.engine.test_trainer import of, run
+from tuitrain.engine import events as ev
+from tuitrain.engine.trainer import Trainer
+from tuitrain.runs.rundir import RunDirectory
+from tuitrain.runs.samples import read_samples
+
+
+def test_each_validation_saves_its_mistakes_and_the_last_training_batch(tmp_path: Path) -> None:
+    run_dir = RunDirectory.create(tmp_path, "pictures")
+    preset = tiny(augment={"flip": {}})
+    events = run(Trainer(preset, samples=run_dir, run_dir=str(run_dir.path)))
+    validated = of(events, ev.Validated)
+    saved = of(events, ev.SamplesSaved)
+    mistakes = [s for s in saved if s.kind == "val_mistakes"]
+    batches = [s for s in saved if s.kind == "train_batch"]
+    assert len(mistakes) == len(batches) == len(validated) == 2
+    val_size = of(events, ev.RunStarted)[0].val_size
+    for v, m in zip(validated, mistakes, strict=True):
+        assert m.step == v.step
+        # The mistakes counted on the device are the ones the accuracy implies.
+        assert m.total == round(val_size * (1 - v.val_acc))
+        assert m.shown == min(16, m.total)
+    last = read_samples(run_dir.path / mistakes[-1].path)
+    assert last is not None and last.total == mistakes[-1].total
+    assert len(last.labels) == mistakes[-1].shown and last.images.shape[1:] == (16, 16, 3)
+    assert all(t != p for t, p in zip(last.labels, last.predicted, strict=True))
+    assert last.confidence == sorted(last.confidence, reverse=True)
+    batch = read_samples(run_dir.path / batches[-1].path)
+    # 120 training images in batches of 16: the last batch of an epoch holds 8.
+    assert batch is not None and batch.images.shape == (8, 16, 16, 3) and batch.total == 8
+    assert (run_dir.path / "samples" / "val_mistakes.png").stat().st_size > 0
+
+
+def test_without_a_place_to_save_nothing_is_kept() -> None:
+    events = run(Trainer(tiny()))
+    assert not of(events, ev.SamplesSaved)
+
+
+class _FullDisk:
+    def save_samples(self, kind, pictures, class_names) -> str:
+        raise OSError(28, "No space left on device")
+
+
+def test_a_failed_write_warns_once_and_training_goes_on() -> None:
+    events = run(Trainer(tiny(train={"epochs": 3}), samples=_FullDisk()))
+    warnings = [w for w in of(events, ev.Warned) if w.category == "samples"]
+    assert len(warnings) == 1 and "No space left" in warnings[0].message
+    assert isinstance(events[-1], ev.Finished) and events[-1].status == "completed"
