@@ -73,4 +73,4 @@ async def test_labels_come_back_when_the_terminal_widens() -> None:
     async with app.run_test(size=(40, 12)) as pilot:
         await shows(pilot, "RUNNING", "q quit")
         await pilot.resize_terminal(80, 24)
-        await shows(pilot, "s save v validate i images ? help q quit")
+        await shows(pilot, "s save v validate ? help q quit")

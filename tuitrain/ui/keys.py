@@ -58,7 +58,10 @@ MONITOR_KEYS: tuple[KeyAction, ...] = (
     KeyAction("raise_lr", "L", "LR↑", "raise the learning rate (÷ monitor.lr_factor)", True),
     KeyAction("checkpoint", "s", "save", "save a checkpoint now", steers=True),
     KeyAction("validate", "v", "validate", "run validation now", steers=True),
-    KeyAction("samples", "i", "images", "validation mistakes and the last batch, as images"),
+    # Views of the run, not steering: in the help (?), left out of the footer to keep it short.
+    KeyAction(
+        "samples", "i", "images", "validation mistakes and the last batch, as images", show=False
+    ),
     KeyAction("help", "question_mark", "help", "show this help", essential=True),
     KeyAction(
         "quit", "q", "quit", "quit: asks, then stops the run (a viewer just closes)", essential=True
