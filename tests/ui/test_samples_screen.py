@@ -10,7 +10,7 @@ import pytest
 
 from tests.ui.fakes import ScriptedLink, history_events, started
 from tests.ui.screen import screen_text
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.engine import events as ev
 from tuitrain.pictures.tiles import Pictures
 from tuitrain.runs.samples import TRAIN_BATCH, VAL_MISTAKES, write_samples
@@ -68,7 +68,7 @@ async def test_the_screen_shows_the_saved_mistakes_and_updates(
     events = [_started(tmp_path), *history_events()[1:]]
     events.append(_saved(tmp_path, VAL_MISTAKES, [2, 3], step=150, total=7))
     events.append(_saved(tmp_path, TRAIN_BATCH, [4, 5, 6], step=150, total=16))
-    app = MonitorApp(ScriptedLink(events), Control(refresh_hz=10), "test")
+    app = MonitorApp(ScriptedLink(events), MonitorSettings(refresh_hz=10), "test")
     async with app.run_test(size=size) as pilot:
         await _open(app, pilot)
         await _until(pilot, lambda: len(app.screen.query("Picture")) == 5)
@@ -85,7 +85,7 @@ async def test_the_screen_shows_the_saved_mistakes_and_updates(
 
 
 async def test_before_any_validation_the_screen_says_so(tmp_path: Path) -> None:
-    app = MonitorApp(ScriptedLink([_started(tmp_path)]), Control(), "test")
+    app = MonitorApp(ScriptedLink([_started(tmp_path)]), MonitorSettings(), "test")
     async with app.run_test(size=(80, 24)) as pilot:
         await _open(app, pilot)
         assert "no validation yet" in screen_text(app)
@@ -96,7 +96,7 @@ async def test_without_colour_only_the_captions_show(
 ) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     events = [_started(tmp_path), _saved(tmp_path, VAL_MISTAKES, [2], 10, 1)]
-    app = MonitorApp(ScriptedLink(events), Control(), "test")
+    app = MonitorApp(ScriptedLink(events), MonitorSettings(), "test")
     async with app.run_test(size=(80, 24)) as pilot:
         await _open(app, pilot)
         await _until(pilot, lambda: "75%" in screen_text(app))
