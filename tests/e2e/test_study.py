@@ -40,13 +40,23 @@ def status(run_dir: Path) -> dict:
 
 
 def test_a_tiny_study_trains_every_variant_and_seed_and_writes_its_table(tmp_path: Path) -> None:
+    """...and goes on when its terminal hangs up (SIGHUP), its lines then in console.log."""
     body = (
         "  train.epochs: 1\nvariants: [{preset: sgd}, {preset: momentum}]\nseeds: 2\n"
         "target_acc: 0.05\nclaims: ['momentum beats sgd on best val_acc']\n"
     )
-    done = study(str(study_file(tmp_path, body)), "--parallel", "2", cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
+    argv = [TUITRAIN, "study", str(study_file(tmp_path, body)), "--parallel", "2", "--headless"]
+    argv += ["--studies-dir", str(tmp_path / "studies")]
+    process = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: list((tmp_path / "studies").glob("*/plan.json")), 60, "the plan")
+        process.send_signal(signal.SIGHUP)
+        before, _ = process.communicate(timeout=240)
+    finally:
+        process.kill()
+    assert process.returncode == 0, before
     directory = the_study(tmp_path)
+    after = (directory / "console.log").read_text()
     plan = json.loads((directory / "plan.json").read_text())
     assert [(run["variant"], run["seed"]) for run in plan["runs"]] == [
         ("sgd", 0),
@@ -59,7 +69,7 @@ def test_a_tiny_study_trains_every_variant_and_seed_and_writes_its_table(tmp_pat
         assert status(run_dir)["status"] == "completed"
         assert f"seed: {run['seed']}" in (run_dir / "preset.yaml").read_text()
         assert len((run_dir / "metrics.csv").read_text().splitlines()) == 2  # header + 1 epoch
-    lines = done.stdout.splitlines()
+    lines = (before + after).splitlines()
     assert sum(" completed: best val " in line for line in lines) == 4
     assert any(line.startswith("| momentum | 2 | ") for line in lines)
     assert any(line.startswith("| sgd | 2 | ") for line in lines)

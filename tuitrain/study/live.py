@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
+from typing import TextIO
 
 from tuitrain.exitcodes import INTERRUPTED, OK, TERMINATED
+from tuitrain.runs.files import CONSOLE_LOG
 from tuitrain.study.headless import HeadlessStudy
 from tuitrain.study.plan import Plan, StudyDirectory
 from tuitrain.study.report import markdown_table
@@ -19,9 +22,48 @@ from tuitrain.study.session import exit_code, outcome
 class _WritingResults(HeadlessStudy):
     """Rewrites the results files whenever a run ends, so a study cut short has its table."""
 
-    def __init__(self, study: StudyDirectory, plan: Plan) -> None:
-        super().__init__(sys.stdout)
+    def __init__(self, study: StudyDirectory, plan: Plan, stream: TextIO | None = None) -> None:
+        super().__init__(stream or sys.stdout)
         self.study, self.plan = study, plan
+
+
+class _HangUp:
+    """SIGHUP: the terminal went away (an SSH connection dropped). The study goes on: the
+    standard streams that were the terminal point at /dev/null, and `on_hangup` takes over
+    (its lines then go to console.log in the study directory). Under nohup it stays ignored."""
+
+    def __init__(self, on_hangup: Callable[[], None]) -> None:
+        self.on_hangup = on_hangup
+        self.happened = False
+        self._terminal_fds = [fd for fd in (0, 1, 2) if os.isatty(fd)]
+        self._previous: object = None
+
+    def __enter__(self) -> _HangUp:
+        if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:
+            self._previous = signal.signal(signal.SIGHUP, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGHUP, self._previous)  # type: ignore[arg-type]
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        if self.happened:
+            return
+        self.happened = True
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in self._terminal_fds:
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        self.on_hangup()
+
+
+def _console_log(study: StudyDirectory) -> TextIO:
+    """Where a study's lines go once its terminal is gone; print() goes there too."""
+    log = (study.path / CONSOLE_LOG).open("a", encoding="utf-8")
+    sys.stdout = log
+    return log
 
     def run_ended(self, run, result, done, total) -> None:  # type: ignore[no-untyped-def]
         super().run_ended(run, result, done, total)
@@ -48,7 +90,11 @@ def run_headless(study: StudyDirectory, plan: Plan, options: RunnerOptions) -> i
         f"study {plan.study}: {len(plan.runs)} runs ({len(plan.variants)} variants x "
         f"{len(plan.seeds)} seeds), {left} to run, {options.parallel} at a time; {study.path}"
     )
-    with StopOnSignals(runner):
+
+    def to_log() -> None:
+        printer.stream = _console_log(study)
+
+    with StopOnSignals(runner), _HangUp(to_log):
         left = runner.run()
     _print_outcome(study, plan, left, runner.stop_signal is not None)
     return exit_code(left, runner.failed, runner.stop_signal)
@@ -77,14 +123,26 @@ class _Background:
         self.thread.start()
         return runner.stop
 
-    def finish(self) -> None:
-        """After the monitor closed: stop what still runs, and wait for it to end."""
+    def finish(self, *, stop: bool) -> None:
+        """After the monitor closed: stop what still runs (unless it is to go on without the
+        monitor), and wait for it to end."""
         if self.runner is None or self.thread is None:
             return
-        if self.thread.is_alive() and self.runner.stop_signal is None:
+        if stop and self.thread.is_alive() and self.runner.stop_signal is None:
             self.runner.stop(signal.SIGINT)
         while self.thread.is_alive():
             self.thread.join(timeout=0.25)  # short joins: the main thread still takes signals
+
+
+def _close(app: object) -> None:
+    """Close the monitor from a signal handler: wake its loop, which may sit in select()."""
+    import asyncio
+
+    exit_app = app.exit  # type: ignore[attr-defined]
+    try:
+        asyncio.get_running_loop().call_soon_threadsafe(exit_app)
+    except RuntimeError:
+        exit_app()
 
 
 def run_monitored(study: StudyDirectory, plan: Plan, options: RunnerOptions) -> int:
@@ -102,9 +160,15 @@ def run_monitored(study: StudyDirectory, plan: Plan, options: RunnerOptions) -> 
             background.runner.stop(signum)
 
     previous = signal.signal(signal.SIGTERM, on_term)
+    hangup = _HangUp(lambda: _close(app))
     try:
-        app.run()
-        background.finish()
+        with hangup:
+            app.run()
+            if hangup.happened:  # the study goes on headless, its lines in console.log
+                log = _console_log(study)
+                if background.runner is not None:
+                    background.runner.listener = _WritingResults(study, plan, log)
+            background.finish(stop=not hangup.happened)
     finally:
         signal.signal(signal.SIGTERM, previous)
     runner = background.runner
