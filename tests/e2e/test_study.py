@@ -99,11 +99,13 @@ def test_a_stopped_study_resumes_only_what_is_missing_and_the_cut_run_from_its_c
             return runs[0] if runs and (runs[0] / "checkpoints" / "last.pt").exists() else None
 
         long_dir = wait_until(long_run_checkpointed, 120, "the long run's first checkpoint")
+        table = (the_study(tmp_path) / "results.md").read_text()  # written as each run ends
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=60)
     finally:
         process.kill()
     assert process.returncode == 143, out
+    assert "| short | 1 | " in table and "| long | 0 | - |" in table
     assert "finish with: tuitrain study --resume" in out
     directory = the_study(tmp_path)
     short_dir = next(directory.glob("runs/*-short-s0"))

@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tuitrain.cli_common import Command, add_set_option
 from tuitrain.errors import UserError
+
+if TYPE_CHECKING:
+    from tuitrain.study.loader import LoadedStudy
+    from tuitrain.study.plan import Plan, StudyDirectory
+    from tuitrain.study.runner import RunnerOptions
 
 STUDIES_DIR = Path("studies")
 
@@ -73,7 +79,7 @@ def study(args: argparse.Namespace) -> int:
     return _run(directory, plan, options, args.headless)
 
 
-def _load(ref: str, overrides: list[str]):  # -> LoadedStudy
+def _load(ref: str, overrides: list[str]) -> LoadedStudy:
     from tuitrain.config.problems import PresetError
     from tuitrain.study.loader import load_study
 
@@ -87,7 +93,7 @@ def _load(ref: str, overrides: list[str]):  # -> LoadedStudy
         raise SystemExit(UserError.exit_code) from None
 
 
-def _print_plan(loaded) -> int:  # loaded: LoadedStudy
+def _print_plan(loaded: LoadedStudy) -> int:
     seeds = loaded.seeds
     print(f"{loaded.source}: {len(loaded.variants)} variants x {len(seeds)} seeds")
     for variant in loaded.variants:
@@ -108,7 +114,7 @@ def _list() -> int:
     return 0
 
 
-def _run(directory, plan, options, headless: bool) -> int:
+def _run(directory: StudyDirectory, plan: Plan, options: RunnerOptions, headless: bool) -> int:
     from tuitrain.cli_common import can_draw
 
     if headless or not (can_draw() and sys.stdin.isatty()):

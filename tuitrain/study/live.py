@@ -13,8 +13,9 @@ from typing import TextIO
 from tuitrain.exitcodes import INTERRUPTED, OK, TERMINATED
 from tuitrain.runs.files import CONSOLE_LOG
 from tuitrain.study.headless import HeadlessStudy
-from tuitrain.study.plan import Plan, StudyDirectory
+from tuitrain.study.plan import Plan, PlannedRun, StudyDirectory
 from tuitrain.study.report import markdown_table
+from tuitrain.study.results import RunResult
 from tuitrain.study.runner import Listener, RunnerOptions, StopOnSignals, StudyRunner
 from tuitrain.study.session import exit_code, outcome
 
@@ -25,6 +26,10 @@ class _WritingResults(HeadlessStudy):
     def __init__(self, study: StudyDirectory, plan: Plan, stream: TextIO | None = None) -> None:
         super().__init__(stream or sys.stdout)
         self.study, self.plan = study, plan
+
+    def run_ended(self, run: PlannedRun, result: RunResult, done: int, total: int) -> None:
+        super().run_ended(run, result, done, total)
+        outcome(self.study, self.plan)
 
 
 class _HangUp:
@@ -64,10 +69,6 @@ def _console_log(study: StudyDirectory) -> TextIO:
     log = (study.path / CONSOLE_LOG).open("a", encoding="utf-8")
     sys.stdout = log
     return log
-
-    def run_ended(self, run, result, done, total) -> None:  # type: ignore[no-untyped-def]
-        super().run_ended(run, result, done, total)
-        outcome(self.study, self.plan)
 
 
 def _print_outcome(study: StudyDirectory, plan: Plan, left: int, stopped: bool) -> None:

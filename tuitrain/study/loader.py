@@ -130,7 +130,9 @@ def _variants(
     common = _settings(spec.set, ("set",), document)
     for index, entry in enumerate(spec.variants):
         at: KeyPath = ("variants", index)
-        grid = {key: (("grid",), values) for key, values in spec.grid.items()}
+        grid: dict[str, tuple[KeyPath, list[Any]]] = {
+            key: (("grid",), values) for key, values in spec.grid.items()
+        }
         grid.update({key: ((*at, "grid"), values) for key, values in entry.grid.items()})
         for suffix, point in _grid_points(grid, document):
             name = _base_name(entry) + suffix

@@ -34,6 +34,8 @@ from tuitrain.ui.widgets.plots import MIN_HEIGHT, MIN_WIDTH, epoch_ticks
 STUDY_VIEW = KeyAction(
     "study_view", "t", "study", "switch between the run and the study's table", essential=True
 )
+StartRunner = Callable[["PostingListener", Callable[[], None]], Callable[[int], None]]
+"""Starts the study's runner on a thread with a listener and an on-done call; returns stop."""
 CONNECT_S = 120.0
 """How long a run may take to open its control channel (it imports torch, builds its data)."""
 
@@ -145,7 +147,7 @@ class StudyCurves(PlotextPlot):
             )
         epoch_ticks(plt, hi, width)
         try:
-            return super().render()
+            return super().render()  # type: ignore[return-value]
         except Exception:  # plotext raises on sizes it cannot lay out
             return Text("curves: cannot draw at this size", style="dim")
 
@@ -205,11 +207,8 @@ class StudyScreen(Screen[None]):
 
     def _points(self, result: RunResult) -> list[tuple[float, float]]:
         rows = read_rows(self.study.path / result.run_dir)
-        return [
-            (float(row["epoch"]), float(row["val_acc"]))
-            for row in rows
-            if row.get("epoch") is not None and row.get("val_acc") is not None
-        ]
+        points = [(row.get("epoch"), row.get("val_acc")) for row in rows]
+        return [(epoch, acc) for epoch, acc in points if epoch is not None and acc is not None]
 
     def _fill(self, markdown: str) -> None:
         rows = [
@@ -230,8 +229,8 @@ class StudyApp(MonitorApp):
     KEYS: ClassVar[tuple[KeyAction, ...]] = (*MONITOR_KEYS, STUDY_VIEW)
     BINDINGS: ClassVar = [*MonitorApp.BINDINGS, *bindings([STUDY_VIEW])]
 
-    def __init__(self, study: StudyDirectory, plan: Plan, start_runner: Callable) -> None:
-        super().__init__(NoRunYet(), title=f"tuitrain study {plan.study}")  # type: ignore[arg-type]
+    def __init__(self, study: StudyDirectory, plan: Plan, start_runner: StartRunner) -> None:
+        super().__init__(NoRunYet(), title=f"tuitrain study {plan.study}")
         self.study, self.plan = study, plan
         self.start_runner = start_runner
         """Called on mount with a Listener; runs the study on a thread, returns a stop()."""
@@ -246,8 +245,14 @@ class StudyApp(MonitorApp):
         super().on_mount()
         from tuitrain.study.session import outcome
 
-        listener = PostingListener(self.post_message, lambda: outcome(self.study, self.plan))
-        self.stop_study = self.start_runner(listener, lambda: self.post_message(StudyDone()))
+        def write_results() -> None:
+            outcome(self.study, self.plan)
+
+        def done() -> None:
+            self.post_message(StudyDone())
+
+        listener = PostingListener(self.post_message, write_results)
+        self.stop_study = self.start_runner(listener, done)
 
     def progress(self) -> str:
         running = f", following {self.following.id}" if self.following else ""
