@@ -204,7 +204,7 @@ def monitor_run(bench: BenchPreset) -> Timing:
 
     with real_run(bench) as (trainer, window):
         link = TrainerLink(trainer)
-        app = MonitorApp(link, bench.preset.control, f"tuitrain {bench.name}")
+        app = MonitorApp(link, bench.preset.monitor, f"tuitrain {bench.name}")
 
         def close_when_done(event: ev.Event) -> None:
             if isinstance(event, (ev.Finished, ev.Failed)):

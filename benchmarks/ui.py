@@ -247,7 +247,7 @@ def _measure(spec: dict[str, Any]) -> dict[str, Any]:
     loaded = load_preset(spec["preset"])
     report_s = loaded.preset.train.report.seconds
     link = FakeRun(spec["steps"], report_s, live=spec["live"])
-    app = MonitorApp(link, loaded.preset.control, "tuitrain benchmark")
+    app = MonitorApp(link, loaded.preset.monitor, "tuitrain benchmark")
     started = time.perf_counter()
     for event in history(spec["steps"], loaded.resolved):
         app.history.ingest(event)
@@ -293,7 +293,7 @@ def _measure(spec: dict[str, Any]) -> dict[str, Any]:
         app.run(headless=True, size=SIZE)
     else:
         app.run()
-    result["refresh_hz"] = loaded.preset.control.refresh_hz
+    result["refresh_hz"] = loaded.preset.monitor.refresh_hz
     result["report_s"] = report_s
     return result
 
@@ -386,7 +386,7 @@ async def hotkey_latency(preset: str, device: str, presses: int, seed: int) -> l
                     answered.append(time.perf_counter()) if getattr(e, "cmd_id", None) else None
                 )
             )
-            app = MonitorApp(TrainerLink(trainer), loaded.preset.control, "tuitrain benchmark")
+            app = MonitorApp(TrainerLink(trainer), loaded.preset.monitor, "tuitrain benchmark")
             async with app.run_test(headless=True, size=SIZE) as pilot:
                 while app.history.progress is None:  # until training steps are reported
                     await asyncio.sleep(0.05)
