@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from tuitrain.config.bundled import bundled_presets
-from tuitrain.config.document import Document, Location, dotted
+from tuitrain.config.document import Document, KeyPath, Location, dotted
 from tuitrain.config.explain import explain
 from tuitrain.config.extends import resolve
 from tuitrain.config.merge import with_default_kinds
@@ -66,11 +66,22 @@ def load_preset(
         with_default_kinds(document.tree), document.source, document.origins, document.remarks
     )
     try:
-        context = {"world_size": world_size} if world_size is not None else None
+        context: dict[str, Any] = {"written": _written(document, file.shown)}
+        if world_size is not None:
+            context["world_size"] = world_size
         preset = Preset.model_validate(document.tree, context=context)
     except ValidationError as exc:
         raise PresetError(explain(exc, document)) from None
     return LoadedPreset(preset, file.name, file.shown, document.tree, _advice(preset, document))
+
+
+def _written(document: Document, shown: str) -> frozenset[KeyPath]:
+    """The key paths set in the file itself or with --set, not inherited through extends."""
+    return frozenset(
+        path
+        for path, origin in document.origins.items()
+        if origin.value.source == shown or origin.value.source.startswith("--set ")
+    )
 
 
 def _advice(preset: Preset, document: Document) -> list[str]:

@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, model_validator
 from tuitrain.config.augment import Augment
 from tuitrain.config.base import Section, rule_error
 from tuitrain.config.data import Data, ShapesData, has_validation
+from tuitrain.config.document import dotted
 from tuitrain.config.model import CnnModel, Model
 from tuitrain.config.optim import (
     AdamOptim,
@@ -49,8 +50,9 @@ class Preset(Section):
 
     @model_validator(mode="after")
     def _sections_agree(self, info: ValidationInfo) -> Preset:
-        _check_validation_needs(self)
-        _check_schedule_fits_run(self)
+        written = written_paths(info.context)
+        _check_validation_needs(self, written)
+        _check_schedule_fits_run(self, written)
         _check_precision_fits_device(self)
         _check_batch_splits(self, world_size(self, info.context))
         return self
@@ -102,7 +104,14 @@ class Preset(Section):
         return []
 
 
-def _check_validation_needs(preset: Preset) -> None:
+def written_paths(context: Any) -> frozenset[tuple[str | int, ...]]:
+    """The key paths the user wrote (in the file named, or with --set), as the loader passes
+    them: a rule broken by two values points at the one the user wrote, not at an inherited one."""
+    written = context.get("written") if isinstance(context, dict) else None
+    return written if isinstance(written, frozenset) else frozenset()
+
+
+def _check_validation_needs(preset: Preset, written: frozenset[tuple[str | int, ...]]) -> None:
     if has_validation(preset.data):
         return
     wants: list[tuple[tuple[str, ...], Any]] = []
@@ -115,6 +124,16 @@ def _check_validation_needs(preset: Preset) -> None:
         wants.append((("train", "checkpoint", "monitor"), preset.train.checkpoint.monitor))
     if preset.train.val_every_steps is not None:
         wants.append((("train", "val_every_steps"), preset.train.val_every_steps))
+    split = ("data", "val_split")
+    if wants and split in written and split not in {loc for loc, _ in wants}:
+        loc, value = wants[0]
+        raise rule_error(
+            split,
+            0,  # the only value that leaves no validation data
+            f"leaves no validation data, which {dotted(loc)} = {value!r} needs; set "
+            "data.val_split above 0 (0.1 is usual) or monitor a train_ metric",
+            "needs_validation",
+        )
     if wants:
         loc, value = wants[0]
         raise rule_error(
@@ -126,10 +145,18 @@ def _check_validation_needs(preset: Preset) -> None:
         )
 
 
-def _check_schedule_fits_run(preset: Preset) -> None:
+def _check_schedule_fits_run(preset: Preset, written: frozenset[tuple[str | int, ...]]) -> None:
     schedule = preset.schedule
     epochs = preset.train.epochs
     if isinstance(schedule, WarmupCosineSchedule) and schedule.warmup_epochs >= epochs:
+        if ("train", "epochs") in written and ("schedule", "warmup_epochs") not in written:
+            raise rule_error(
+                ("train", "epochs"),
+                epochs,
+                f"must be longer than the warmup (schedule.warmup_epochs is "
+                f"{schedule.warmup_epochs:g})",
+                "warmup_too_long",
+            )
         raise rule_error(
             ("schedule", "warmup_epochs"),
             schedule.warmup_epochs,
