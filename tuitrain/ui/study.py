@@ -295,6 +295,9 @@ class StudyApp(MonitorApp):
     async def on_link_ready(self, message: LinkReady) -> None:
         self.link.close()
         self.link = message.link  # type: ignore[assignment]
+        position = self.plan.runs.index(message.run) + 1 if message.run in self.plan.runs else 0
+        where = f"study {self.plan.study}, run {position}/{self.total}"
+        self.link.label = f"{where} · {self.link.label}"  # the status bar shows it
         self.following = message.run
         self.history = RunHistory()
         self.outcome = None
