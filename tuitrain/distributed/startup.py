@@ -1,0 +1,115 @@
+"""A rank's start: joining the job, agreeing on the run directory, and where its output goes.
+
+Rank 0 creates (or checks, on resume) the run directory and tells the others its path; they
+then write their output to `rank-N.log` in it, never to the terminal. Until they know the path
+(and if the job never gets that far) their output waits in a temporary file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tuitrain.config.preset import Preset
+from tuitrain.distributed.env import Placement, placement_from
+from tuitrain.errors import UserError
+
+T = TypeVar("T")
+RANK_LOG = "rank-{rank}.log"
+
+
+def rank_log_name(rank: int) -> str:
+    return RANK_LOG.format(rank=rank)
+
+
+def current_placement() -> Placement | None:
+    """This process's rank under torchrun, when the job has more than one."""
+    placement = placement_from()
+    return placement if placement is not None and placement.world_size > 1 else None
+
+
+def join(preset: Preset, placement: Placement) -> Any:  # -> RankWorld
+    """Start the process group for this rank; raises DistributedFailure with the fix."""
+    from tuitrain.distributed.group import open_groups, rank_device
+    from tuitrain.distributed.world import RankWorld
+
+    if not placement.is_primary:
+        hold_output(placement.rank)
+    settings = preset.train.distributed
+    groups = open_groups(placement, rank_device(placement, preset.train.device), settings.timeout_s)
+    return RankWorld(groups, steer_every=settings.steer_every)
+
+
+def rank_preset(preset: Preset, device: str) -> Preset:
+    """The preset as this rank trains it: on its own device (GPU number LOCAL_RANK)."""
+    train = preset.train.model_copy(update={"device": device})
+    return preset.model_copy(update={"train": train})
+
+
+def agree(world: Any, make: Callable[[], T], share: Callable[[T], Any]) -> Any:
+    """rank 0 runs `make` and every rank gets `share(result)`; if `make` refuses (a UserError),
+    every rank raises it, so all of them end with rank 0's message and exit code."""
+    outcome: tuple[str, Any, str, int]
+    made: T | None = None
+    if world.is_primary:
+        try:
+            made = make()
+            outcome = ("ok", share(made), "", 0)
+        except UserError as exc:
+            world.broadcast(("error", exc.message, exc.hint, exc.exit_code))
+            raise
+    else:
+        outcome = ("", None, "", 0)
+    kind, value, hint, code = world.broadcast(outcome)
+    if kind == "error":
+        refused = UserError(value, hint=hint)
+        refused.exit_code = code
+        raise refused
+    return made if world.is_primary else value
+
+
+_held: Path | None = None
+
+
+def hold_output(rank: int) -> None:
+    """Send this rank's stdout and stderr to a temporary file until the run directory is known."""
+    global _held
+    fd, name = tempfile.mkstemp(prefix=f"tuitrain-rank-{rank}-", suffix=".log")
+    _redirect(fd)
+    _held = Path(name)
+
+
+def write_output_to(run_dir: Path, rank: int) -> Path:
+    """From now on this rank's output goes to rank-N.log in the run directory (created on a
+    node that does not share the file system, so each node keeps its own ranks' logs)."""
+    global _held
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = run_dir / rank_log_name(rank)
+    with log.open("ab") as out:
+        if _held is not None:
+            with contextlib.suppress(OSError):
+                out.write(_held.read_bytes())
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    _redirect(fd)
+    if _held is not None:
+        with contextlib.suppress(OSError):
+            _held.unlink()
+        _held = None
+    return log
+
+
+def _redirect(fd: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    # Python's own streams: line-buffered into the file, so a crash loses no line
+    sys.stdout = open(1, "w", buffering=1, encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", closefd=False)  # noqa: SIM115
