@@ -148,6 +148,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is None:
         args = parser.parse_args(["run"])
+    # As typed: `--devices N` starts workers that run this same command line.
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     return args
 
 

@@ -9,6 +9,7 @@ import argparse
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,13 @@ def _launch_options(parser: argparse.ArgumentParser, *, naming: bool) -> None:
     add_runs_dir(parser)
     if naming:
         parser.add_argument("--name", help="run name (default: the preset's name)")
+    parser.add_argument(
+        "--devices",
+        type=_positive_int,
+        metavar="N",
+        help="train on N worker processes of this machine, one per GPU (or CPU workers), "
+        "data-parallel; data.batch_size stays the global batch (default: train.devices)",
+    )
 
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,16 +64,52 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tuitrain.config.loader import load_preset
+    from tuitrain.distributed.startup import current_placement
 
     overrides = list(args.overrides)
     if args.device:
         overrides.append(f"train.device={args.device}")
-    loaded = load_preset(args.preset, overrides)
-    for remark in loaded.advice:
-        print(f"tuitrain: note: {remark}", file=sys.stderr)
+    placement = current_placement()
+    ranks = placement.world_size if placement is not None else args.devices
+    loaded = load_preset(args.preset, overrides, world_size=ranks)
+    if placement is None or placement.is_primary:
+        for remark in loaded.advice:
+            print(f"tuitrain: note: {remark}", file=sys.stderr)
+    devices = args.devices or loaded.preset.train.devices
+    if placement is None and devices > 1:
+        return _launch_workers(devices, args)
     from tuitrain.launch import start_run
 
-    return start_run(loaded, _options(args, name=args.name))
+    options = _options(args, name=args.name)
+    if placement is None:
+        return start_run(loaded, options)
+    _check_devices(args.devices, placement.world_size)
+    return _as_rank(placement, loaded.preset, lambda world: start_run(loaded, options, world=world))
+
+
+def _launch_workers(devices: int, args: argparse.Namespace) -> int:
+    """Start the workers through torch.distributed.run, with this command line less --devices."""
+    from tuitrain.distributed.launcher import launch, without_devices
+
+    return launch(devices, without_devices(args.argv))
+
+
+def _check_devices(devices: int | None, world_size: int) -> None:
+    from tuitrain.errors import UserError
+
+    if devices is not None and devices != world_size:
+        raise UserError(
+            f"--devices {devices} under torchrun, which started {world_size} workers",
+            hint="leave --devices out under torchrun: its --nproc-per-node and --nnodes decide",
+        )
+
+
+def _as_rank(placement: object, preset: object, body: Callable[[object], int]) -> int:
+    """Run `body` as one rank of the job: join it, and leave the launcher a one-line reason
+    when this rank ends on an error."""
+    from tuitrain.distributed.startup import run_as_rank
+
+    return run_as_rank(placement, preset, body)
 
 
 def _positive_int(text: str) -> int:
@@ -87,11 +131,22 @@ def _resume_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def resume(args: argparse.Namespace) -> int:
+    from tuitrain.distributed.startup import current_placement, resumed_preset
     from tuitrain.launch import resume_run
     from tuitrain.runs.resolve import resolve_run
 
-    return resume_run(
-        resolve_run(args.run, args.runs_dir), _options(args, name=None), epochs=args.epochs
+    path = resolve_run(args.run, args.runs_dir)
+    options = _options(args, name=None)
+    placement = current_placement()
+    if placement is None:
+        devices = args.devices or resumed_preset(path).train.devices
+        if devices > 1:
+            return _launch_workers(devices, args)
+        return resume_run(path, options, epochs=args.epochs)
+    _check_devices(args.devices, placement.world_size)
+    preset = resumed_preset(path)
+    return _as_rank(
+        placement, preset, lambda world: resume_run(path, options, epochs=args.epochs, world=world)
     )
 
 

@@ -38,6 +38,15 @@ def for_result(result: Finished | Failed | None, signal_code: int | None = None)
         return BAD_INPUT if result.error == "input" else FAILED
     if result is None:
         return FAILED
-    if result.status == "interrupted" and signal_code:
-        return signal_code
+    if result.status == "interrupted":
+        return signal_code or _signal_named_in(result.reason) or OK
     return OK
+
+
+def _signal_named_in(reason: str) -> int | None:
+    """With several ranks, a signal to one of them stops all: "SIGTERM received by rank 1"
+    ends every rank with SIGTERM's code."""
+    for name, code in (("SIGTERM", TERMINATED), ("SIGINT", INTERRUPTED)):
+        if reason.startswith(name):
+            return code
+    return None

@@ -22,7 +22,7 @@ from tuitrain.errors import UserError
 from tuitrain.exitcodes import INTERRUPTED, for_result
 from tuitrain.headless import HeadlessPrinter
 from tuitrain.runs import privacy
-from tuitrain.runs.checkpoint import load_latest
+from tuitrain.runs.checkpoint import load_checkpoint, load_latest
 from tuitrain.runs.files import CONSOLE_LOG
 from tuitrain.runs.log import RunLog
 from tuitrain.runs.reader import read_history_told
@@ -45,67 +45,111 @@ class LaunchOptions:
     log_every: float = 10.0
 
 
-def start_run(loaded: LoadedPreset, options: LaunchOptions) -> int:
+def start_run(loaded: LoadedPreset, options: LaunchOptions, *, world: Any = None) -> int:
+    """Train a preset; `world`: this process's rank, when several train the run."""
     with privacy.writing_under(privacy.chosen()):
-        return _start(loaded, options)
+        return _start(loaded, options, world)
 
 
-def _start(loaded: LoadedPreset, options: LaunchOptions) -> int:
-    run = RunDirectory.create(options.runs_dir, options.name or loaded.name)
-    run.write_preset(preset_to_yaml(loaded.preset))
+def _start(loaded: LoadedPreset, options: LaunchOptions, world: Any) -> int:
+    def create() -> RunDirectory:
+        run = RunDirectory.create(options.runs_dir, options.name or loaded.name)
+        run.write_preset(preset_to_yaml(loaded.preset))
+        return run
+
+    if world is None:
+        run = create()
+    elif world.is_primary:
+        run = _agreed_run(world, create, lambda made: str(made.path))
+    else:
+        run = RunDirectory(Path(_agreed_run(world, None, str)))
+        _write_output_to(run, world)
     trainer = Trainer(
-        loaded.preset,
+        _rank_preset(loaded.preset, world),
         name=loaded.name,
         resolved=loaded.resolved,
         run_dir=str(run.path),
-        checkpoints=run,
-        samples=run,
+        checkpoints=_sink(run, world),
+        samples=run if world is None or world.is_primary else None,
+        world=world,
     )
-    return _execute(trainer, run, options)
+    return _execute(trainer, run, options, world=world)
 
 
-def resume_run(run_path: Path, options: LaunchOptions, *, epochs: int | None = None) -> int:
-    """Continue a run from its newest readable checkpoint; `epochs` extends (or sets) its length."""
+def resume_run(
+    run_path: Path, options: LaunchOptions, *, epochs: int | None = None, world: Any = None
+) -> int:
+    """Continue a run from its newest readable checkpoint; `epochs` extends (or sets) its length.
+    With several ranks, rank 0 checks the run and picks the checkpoint; every rank loads it."""
     if not run_path.is_dir():
         raise UserError(f"{run_path} is not a run directory")
     with privacy.writing_under(privacy.chosen()) as policy:
-        return _resume(run_path, options, epochs, policy)
+        return _resume(run_path, options, epochs, policy, world)
 
 
 def _resume(
-    run_path: Path, options: LaunchOptions, epochs: int | None, policy: privacy.Policy
+    run_path: Path,
+    options: LaunchOptions,
+    epochs: int | None,
+    policy: privacy.Policy,
+    world: Any,
 ) -> int:
     run = RunDirectory(run_path)
-    status = read_status(run_path)
-    if status.get("status") in ("running", "paused"):
-        raise UserError(
-            f"{run_path} is still running (pid {status.get('pid')})",
-            hint=f"watch it with: tuitrain attach {run_path}",
-        )
-    run.check_writable()
-    run.remove_temporary_files()
-    privacy.apply(run_path, policy)
-    latest = load_latest(run.checkpoints)
-    for reason in latest.skipped:  # first: it may be why what follows looks wrong
-        print(f"tuitrain: warning: skipped a newer checkpoint: {reason}", file=sys.stderr)
-    state = latest.state
+    if world is None or world.is_primary:
+
+        def checked() -> Any:
+            return _latest_checkpoint(run, policy)
+
+        latest = checked() if world is None else _agreed_run(world, checked, _path_of)
+        checkpoint, state = latest.path, latest.state
+    else:
+        checkpoint = Path(_agreed_run(world, None, str))
+        _write_output_to(run, world)
+        state = load_checkpoint(checkpoint)
+    if world is not None:
+        from tuitrain.distributed.world import rank_state
+
+        state = rank_state(state, world.rank, world.world_size)
     if epochs is not None:
         state["preset"] = {
             **state["preset"],
             "train": {**state["preset"]["train"], "epochs": epochs},
         }
-    preset = _preset_from(state, latest.path)
+    preset = _preset_from(state, checkpoint)
     _check_work_left(preset, state, run_path)
     trainer = Trainer(
-        preset,
+        _rank_preset(preset, world),
         name=str(state.get("preset_name", "preset")),
         resolved=state["preset"],
         run_dir=str(run.path),
-        checkpoints=run,
-        samples=run,
-        resume=ResumePoint(path=str(latest.path), state=state),
+        checkpoints=_sink(run, world),
+        samples=run if world is None or world.is_primary else None,
+        resume=ResumePoint(path=str(checkpoint), state=state),
+        world=world,
     )
-    return _execute(trainer, run, options, covered_epochs=int(state["progress"]["epoch"]))
+    covered = int(state["progress"]["epoch"])
+    return _execute(trainer, run, options, covered_epochs=covered, world=world)
+
+
+def _latest_checkpoint(run: RunDirectory, policy: privacy.Policy) -> Any:
+    """The run's newest readable checkpoint, once the run is known to be resumable."""
+    status = read_status(run.path)
+    if status.get("status") in ("running", "paused"):
+        raise UserError(
+            f"{run.path} is still running (pid {status.get('pid')})",
+            hint=f"watch it with: tuitrain attach {run.path}",
+        )
+    run.check_writable()
+    run.remove_temporary_files()
+    privacy.apply(run.path, policy)
+    latest = load_latest(run.checkpoints)
+    for reason in latest.skipped:  # first: it may be why what follows looks wrong
+        print(f"tuitrain: warning: skipped a newer checkpoint: {reason}", file=sys.stderr)
+    return latest
+
+
+def _path_of(latest: Any) -> str:
+    return str(latest.path)
 
 
 def _check_work_left(preset: Preset, state: dict[str, Any], run_path: Path) -> None:
@@ -132,14 +176,54 @@ def _preset_from(state: dict[str, Any], path: Path) -> Preset:
         raise UserError(f"the preset saved in {path} does not validate: {problems}") from None
 
 
+# Several ranks ----------------------------------------------------------------------------
+
+
+def _agreed_run(world: Any, make: Callable[[], Any] | None, share: Callable[[Any], str]) -> Any:
+    """On rank 0, what `make` made (the run directory, or the checked run and checkpoint); on
+    the others, the path `share` took from it. Rank 0's refusal ends every rank."""
+    from tuitrain.distributed.startup import agree
+
+    return agree(world, make or (lambda: None), share)
+
+
+def _write_output_to(run: RunDirectory, world: Any) -> None:
+    from tuitrain.distributed.startup import write_output_to
+
+    write_output_to(run.path, world.rank)
+
+
+def _rank_preset(preset: Preset, world: Any) -> Preset:
+    """The preset as this process trains it: on a rank, on its own device."""
+    if world is None:
+        return preset
+    from tuitrain.distributed.startup import rank_preset
+
+    return rank_preset(preset, str(world.groups.device))
+
+
+def _sink(run: RunDirectory, world: Any) -> Any:
+    """Where checkpoints go: the run directory, through every rank when there are several."""
+    if world is None:
+        return run
+    from tuitrain.distributed.world import RankCheckpoints
+
+    return RankCheckpoints(world, run if world.is_primary else None)
+
+
 def _execute(
     trainer: Trainer,
     run: RunDirectory,
     options: LaunchOptions,
     *,
     covered_epochs: int | None = None,
+    world: Any = None,
 ) -> int:
     """`covered_epochs`: on resume, the epochs the checkpoint holds (see RunLog)."""
+    if world is not None:
+        trainer.subscribe(world.on_event)
+    if world is not None and not world.is_primary:
+        return _run_rank(trainer, options)
     log = RunLog(
         run,
         preset_name=trainer.name,
@@ -177,6 +261,20 @@ def _open_control(trainer: Trainer, run: RunDirectory, log: RunLog) -> ControlSe
     trainer.subscribe(server.on_event)
     log.set_control(str(path))  # before the trainer starts: the log's status is not shared yet
     return server
+
+
+def _run_rank(trainer: Trainer, options: LaunchOptions) -> int:
+    """A rank other than 0: it trains, steered by rank 0; its plain progress lines go to its
+    rank-N.log (its standard output by now). Its own signals reach rank 0 at the next exchange."""
+    trainer.subscribe(HeadlessPrinter(sys.stdout, every_s=options.log_every))
+    bridge = _signal_bridge(trainer)
+    bridge.install()
+    try:
+        trainer.start()
+        _wait(trainer)
+    finally:
+        bridge.restore()
+    return for_result(trainer.result, bridge.exit_code)
 
 
 def _run_headless(trainer: Trainer, run: RunDirectory, options: LaunchOptions) -> int:

@@ -10,6 +10,8 @@ import os
 
 from tuitrain.errors import UserError
 
+LOST_CONTACT = "lost contact with another rank"
+
 
 class DistributedFailure(UserError):
     """The ranks cannot (or can no longer) work together: ends this rank with a message."""
@@ -55,7 +57,7 @@ def explain_runtime_error(exc: BaseException, timeout_s: float) -> DistributedFa
         marker in low for marker in ("connection closed", "connection reset", "broken pipe", "peer")
     ):
         return DistributedFailure(
-            f"lost contact with another rank ({first_line(text)}); it crashed or was killed",
+            f"{LOST_CONTACT} ({first_line(text)}); it crashed or was killed",
             hint="its own message is in the run directory's rank-N.log; resume with "
             "tuitrain resume RUN",
         )

@@ -18,6 +18,7 @@ import signal
 import socket
 import sys
 import termios
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
@@ -44,7 +45,10 @@ def launch(devices: int, argv: Sequence[str]) -> int:
     os.environ[LAUNCHED_ENV] = "1"
     args = parse_args(
         [
-            "--standalone",
+            # torchrun --standalone: a rendezvous of this machine alone, on a free port
+            "--rdzv-backend=c10d",
+            "--rdzv-endpoint=localhost:0",
+            f"--rdzv-id={uuid.uuid4()}",
             f"--nproc-per-node={devices}",
             "--signals-to-handle=SIGTERM,SIGINT,SIGQUIT",  # a hang-up is handled here
             "-m",
@@ -53,7 +57,8 @@ def launch(devices: int, argv: Sequence[str]) -> int:
         ]
     )
     config, entrypoint, entry_args = config_from_args(args)
-    logging.getLogger("torch.distributed").setLevel(logging.ERROR)  # the agent's chatter
+    # The agent's own reports of a failure: the one line below says it instead.
+    logging.getLogger("torch.distributed").setLevel(logging.CRITICAL)
     with _terminal_kept(), _signals_passed_on():
         try:
             elastic_launch(config, entrypoint)(*entry_args)
@@ -175,3 +180,17 @@ def _children(parent: int) -> list[int]:
         if len(fields) > 1 and fields[1] == str(parent):
             found.append(int(entry.name))
     return found
+
+
+def without_devices(argv: Sequence[str]) -> list[str]:
+    """The command line the workers run: this one without `--devices N` (or --devices=N)."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--devices":
+            skip = True
+        elif not arg.startswith("--devices="):
+            kept.append(arg)
+    return kept

@@ -113,3 +113,38 @@ def _redirect(fd: int) -> None:
     # Python's own streams: line-buffered into the file, so a crash loses no line
     sys.stdout = open(1, "w", buffering=1, encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", closefd=False)  # noqa: SIM115
+
+
+def resumed_preset(run_dir: Path) -> Preset:
+    """The preset a run directory was started with (for how its ranks join: device, timeouts,
+    devices); the defaults where it cannot be read (the checkpoint decides the rest)."""
+    from tuitrain.config.loader import load_preset
+    from tuitrain.runs.rundir import PRESET
+
+    try:
+        return load_preset(str(run_dir / PRESET)).preset
+    except UserError:
+        return Preset()
+
+
+def run_as_rank(placement: Placement, preset: Preset, body: Callable[[Any], int]) -> int:
+    """Join the job and run `body(world)`; an error that ends this rank is also left for the
+    launcher, which reports the one that ended the job."""
+    from tuitrain.distributed.launcher import write_error_file
+
+    def leave(message: str, consequence: bool = False) -> None:
+        write_error_file(message, rank=placement.rank, host=placement.host, consequence=consequence)
+
+    try:
+        world = join(preset, placement)
+    except UserError as exc:
+        leave(str(exc))
+        raise
+    world.on_failure = leave
+    try:
+        return body(world)
+    except UserError as exc:
+        leave(str(exc))
+        raise
+    finally:
+        world.close()

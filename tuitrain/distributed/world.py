@@ -18,7 +18,7 @@ The loop sees a `World` (tuitrain.engine.world); this is the one for several pro
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.distributed as dist
@@ -27,10 +27,16 @@ from torch import nn
 from tuitrain.data.seeding import derive_seed
 from tuitrain.data.shard import Shard, global_batch_size
 from tuitrain.distributed.exchange import ControlExchange
-from tuitrain.distributed.faults import explain_runtime_error
+from tuitrain.distributed.faults import LOST_CONTACT, explain_runtime_error
 from tuitrain.distributed.group import Groups
 from tuitrain.engine import commands as cmd
+from tuitrain.engine import events as ev
+from tuitrain.engine.loop_control import RunFailure
 from tuitrain.engine.meter import Reading
+
+if TYPE_CHECKING:
+    from tuitrain.config.preset import Preset
+    from tuitrain.engine.setup import Setup
 
 HOLD_POLL_S = 0.5
 """While paused, rank 0 tells the others at least this often that the pause goes on."""
@@ -53,6 +59,8 @@ class RankWorld:
         self._want_report = False
         self._report_next = False
         self._weight: _GradientWeight | None = None
+        self.on_failure: Callable[[str, bool], None] | None = None
+        """Told how this rank failed (and whether because another rank did first)."""
 
     @property
     def rank(self) -> int:
@@ -76,6 +84,14 @@ class RankWorld:
         wakes every HOLD_POLL_S; the others wait in the exchange itself, for rank 0."""
         return HOLD_POLL_S if self.is_primary else 0.0
 
+    def on_event(self, event: ev.Event) -> None:
+        """A consumer of this rank's events: a failed run is reported to the launcher."""
+        if isinstance(event, ev.Failed) and self.on_failure is not None:
+            self.on_failure(event.message, event.message.startswith(LOST_CONTACT))
+
+    def close(self) -> None:
+        self.groups.close()
+
     # Commands and reports ---------------------------------------------------------------
 
     def exchange_commands(self, step: int, local: list[cmd.Command]) -> list[cmd.Command]:
@@ -94,10 +110,10 @@ class RankWorld:
         self._report_next = self._report_next or agreed.report_due
         return list(agreed.commands)
 
-    def report_due(self, step: int, wanted: Callable[[int], bool]) -> bool:
-        """Whether every rank reports after `step`: rank 0's `wanted` is remembered until
-        the next exchange carries it; all ranks then report at the step after that."""
-        if self.is_primary and wanted(step):
+    def report_due(self, step: int, due_here: bool) -> bool:
+        """Whether every rank reports after `step`: rank 0's verdict is remembered until the
+        next exchange carries it; all ranks then report at the step after that."""
+        if self.is_primary and due_here:
             self._want_report = True
         due, self._report_next = self._report_next, False
         return due
@@ -111,34 +127,32 @@ class RankWorld:
 
     # Model and gradients ----------------------------------------------------------------
 
-    def prepare(
-        self,
-        model: nn.Module,
-        *,
-        seed: int,
-        sync_bn: bool,
-        train_size: int,
-        batch_size: int,
-        batches_per_epoch: int,
-        compile_model: bool = False,
-    ) -> tuple[nn.Module, Callable[[torch.Tensor], torch.Tensor]]:
-        """(the module whose weights are saved, the forward the loop trains with)."""
+    def prepare_model(self, setup: Setup, preset: Preset) -> None:
+        """Wrap the model for data-parallel training: SyncBatchNorm when the preset asks,
+        DistributedDataParallel (which makes every rank start from rank 0's weights), the
+        batch-share gradient weight, and torch.compile of the wrapped model when asked."""
         from torch.nn.parallel import DistributedDataParallel
 
-        torch.manual_seed(derive_seed(seed, RANK_SEED, self.rank))
-        if sync_bn:
+        torch.manual_seed(derive_seed(preset.train.seed, RANK_SEED, self.rank))
+        model = setup.model
+        if preset.model.sync_bn:
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
         device = self.groups.device
         ids = [device.index] if device.type == "cuda" else None
-        ddp = DistributedDataParallel(model, device_ids=ids)  # broadcasts rank 0's weights
+        ddp = DistributedDataParallel(model, device_ids=ids)
+        train = setup.data.train
         self._weight = _GradientWeight(
-            self.shard, train_size=train_size, batch_size=batch_size, batches=batches_per_epoch
+            self.shard,
+            train_size=setup.data.train_size,
+            batch_size=preset.data.batch_size,
+            batches=train.batches_per_epoch,
         )
         ddp.register_comm_hook(None, self._weight.hook)
         train_forward: Callable[[torch.Tensor], torch.Tensor] = ddp
-        if compile_model:
+        if preset.train.compile:
             train_forward = torch.compile(ddp)  # type: ignore[assignment]
-        return model, _TrainOrEval(model, train_forward)
+        setup.model = model
+        setup.forward = _TrainOrEval(model, train_forward)
 
     # Checkpoints ------------------------------------------------------------------------
 
@@ -158,14 +172,21 @@ class RankWorld:
         self._collective(lambda: dist.broadcast_object_list(box, src=0, group=self.groups.side))
         return box[0]
 
+    def explain(self, exc: Exception) -> Exception:
+        """A failed collective (here, or DDP's inside backward) as a one-line run failure."""
+        if isinstance(exc, RunFailure):
+            return exc
+        failure = explain_runtime_error(exc, self.groups.timeout_s)
+        return exc if failure is None else RunFailure("distributed", str(failure))
+
     def _collective(self, call: Callable[[], Any]) -> Any:
         try:
             return call()
         except (RuntimeError, dist.DistError) as exc:
-            failure = explain_runtime_error(exc, self.groups.timeout_s)
-            if failure is None:
+            explained = self.explain(exc)
+            if explained is exc:
                 raise
-            raise failure from None
+            raise explained from None
 
 
 class _TrainOrEval:
@@ -197,10 +218,36 @@ class _GradientWeight:
         start, end = self.shard.bounds(size)
         self.weight = (end - start) / size if size else 0.0
 
-    def hook(self, state: object, bucket: dist.GradBucket) -> torch.futures.Future[torch.Tensor]:
+    def hook(self, state, bucket):  # type: ignore[no-untyped-def]
+        """(DDP checks the hook's annotations at run time, which postponed evaluation of
+        annotations turns into strings: so it has none.)"""
         del state
         tensor = bucket.buffer()
         tensor.mul_(self.weight)
         work = dist.all_reduce(tensor, async_op=True)
         assert work is not None
         return work.get_future().then(lambda future: future.value()[0])
+
+
+class RankCheckpoints:
+    """The checkpoint sink of every rank: each rank's RNG state is gathered to rank 0, which
+    alone writes (every rank saves at the same step, since they apply the same commands)."""
+
+    def __init__(self, world: RankWorld, sink: Any | None) -> None:
+        self.world, self.sink = world, sink
+
+    def save(self, state: dict[str, Any], reason: str, *, best: bool = False) -> str:
+        every_rng = self.world.gather_rng(state["rng"])
+        if self.sink is None:
+            return "(written by rank 0)"
+        saved = {**state, "rng_ranks": every_rng, "world_size": self.world.world_size}
+        return str(self.sink.save(saved, reason, best=best))
+
+
+def rank_state(state: dict[str, Any], rank: int, world_size: int) -> dict[str, Any]:
+    """A checkpoint as rank `rank` resumes it: with its own RNG state, when the checkpoint
+    was written by as many ranks (otherwise rank 0's, and the run says it is not exact)."""
+    every_rng = state.get("rng_ranks")
+    if isinstance(every_rng, list) and len(every_rng) == world_size:
+        return {**state, "rng": every_rng[rank]}
+    return state

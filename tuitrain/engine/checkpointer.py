@@ -112,20 +112,30 @@ def saved_stats(state: dict[str, Any]) -> Stats:
     return (tuple(saved["mean"]), tuple(saved["std"]))
 
 
-def resumed_events(setup: Setup, path: str, progress: Progress) -> list[ev.Event]:
-    """What a resumed run says first: where it resumed, and whether exactly."""
+def resumed_events(
+    setup: Setup, path: str, progress: Progress, ranks: tuple[int, int] = (1, 1)
+) -> list[ev.Event]:
+    """What a resumed run says first: where it resumed, and whether exactly. `ranks`: how
+    many processes trained up to the checkpoint, and how many go on from it."""
     exact = setup.data.exact_resume
     on_gpu = setup.runtime.device.type == "cuda"
+    saved_ranks, ranks_now = ranks
     note = ""
     if not exact:
         note = "the streaming data path cannot replay augmentation exactly"
     elif on_gpu:
         note = "GPU kernels are not bit-reproducible; the run continues closely, not exactly"
+    elif saved_ranks != ranks_now:
+        note = (
+            f"trained on {saved_ranks} device{'s' if saved_ranks != 1 else ''}, resumed on "
+            f"{ranks_now}: the same batches, but each device's random draws start afresh, "
+            "so the run continues closely, not exactly"
+        )
     resumed = ev.RunResumed(
         checkpoint=path,
         step=progress.step,
         epoch=progress.epoch,
-        exact=exact and not on_gpu,
+        exact=not note,
         note=note,
     )
     if not note:

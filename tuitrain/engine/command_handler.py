@@ -71,6 +71,7 @@ class CommandHandler:
         self._run = run
         self._lr = lr
         self._exchange = world.exchange_commands
+        self._hold_wait_s = world.hold_wait_s
         self._mid_validation = world.commands_mid_validation
         self._can_save = can_save
         self._has_validation = has_validation
@@ -90,17 +91,18 @@ class CommandHandler:
         """Apply queued commands; blocks (without using CPU) while paused."""
         while True:
             commands = self._exchange(self._run.step, self._take(block=self.paused))
-            if not commands:
-                return
+            if not commands and not self.paused:
+                return  # (paused, an empty answer means the pause goes on)
             for command in commands:
                 self._apply(command)
 
     def _take(self, *, block: bool) -> list[cmd.Command]:
-        """The commands waiting now; with block, waits for at least one."""
+        """The commands waiting now; with block, waits for one (for at most the world's
+        hold_wait_s: with several ranks, the others are waiting to hear that nothing came)."""
         taken: list[cmd.Command] = []
         try:
-            if block:
-                taken.append(self._queue.get())
+            if block and self._hold_wait_s != 0:
+                taken.append(self._queue.get(timeout=self._hold_wait_s))
             while True:
                 taken.append(self._queue.get_nowait())
         except queue.Empty:

@@ -14,6 +14,7 @@ from torch import nn
 
 from tuitrain.config.preset import Preset
 from tuitrain.data import PreparedData, prepare_data
+from tuitrain.data.shard import WHOLE, Shard
 from tuitrain.engine import events as ev
 from tuitrain.engine.runtime import Runtime
 from tuitrain.engine.state import Progress
@@ -50,6 +51,7 @@ def build_setup(
     *,
     log: Callable[[str], None],
     stats: Stats | None = None,
+    shard: Shard = WHOLE,
 ) -> Setup:
     seed_everything(preset.train.seed)
     data = prepare_data(
@@ -60,6 +62,7 @@ def build_setup(
         channels_last=runtime.channels_last,
         log=log,
         stats=stats,
+        shard=shard,
     )
     channels, height, _ = data.image_shape
     model = build_model(

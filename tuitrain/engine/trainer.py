@@ -124,7 +124,8 @@ class Trainer:
             self.result = self._run.train()
         except Exception as exc:
             step = self._run.progress.step if self._run is not None else None
-            self.result = failed_event(exc, step=step, batch_size=self.preset.data.batch_size)
+            explained = self._world.explain(exc)
+            self.result = failed_event(explained, step=step, batch_size=self.preset.data.batch_size)
             if isinstance(exc, torch.OutOfMemoryError):
                 self._run = None  # frees the run's tensors
                 gc.collect()
@@ -143,7 +144,11 @@ class TrainingRun:
         runtime = resolve_runtime(self.cfg)
         self.emit(ev.Log(message=f"training on {runtime.device_name} ({runtime.precision})"))
         stats = saved_stats(self._resume.state) if self._resume is not None else None
-        self.setup = setup = build_setup(trainer.preset, runtime, log=self._log, stats=stats)
+        world = self._world
+        self.setup = setup = build_setup(
+            trainer.preset, runtime, log=self._log, stats=stats, shard=world.shard
+        )
+        world.prepare_model(setup, trainer.preset)
         data = setup.data
         self.progress = Progress()
         self.clock = Clock()
@@ -188,7 +193,8 @@ class TrainingRun:
     def _begin(self) -> None:
         if self._resume is not None:
             self._restore(self._resume.state)
-            for event in resumed_events(self.setup, self._resume.path, self.progress):
+            ranks = (int(self._resume.state.get("world_size", 1)), self._world.world_size)
+            for event in resumed_events(self.setup, self._resume.path, self.progress, ranks):
                 self.emit(event)
         self.rate.start(self.progress.step)
         self._take_snapshot()

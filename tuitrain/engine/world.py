@@ -20,21 +20,34 @@ Today every run is one process (`SingleProcess`, which changes nothing). A run u
 - `reduce_reading(reading)`: called only where the loop reads its meter back anyway (a step
   report, an epoch's end, a validation), never per step; a distributed world all-reduces the
   sums and counts (and ORs `nonfinite`, so that every rank takes the same roll-back).
+- `hold_wait_s`: how long a paused run waits on its local queue before exchanging again
+  (None: until a command comes); a distributed rank 0 wakes often, so that no rank waits in a
+  collective long enough to time out, however long the pause.
+- `shard` and `prepare_model(setup, preset)`: this rank's share of the data, and the wrapping
+  of the model for data-parallel training (DistributedDataParallel), done once at setup.
+- `explain(exc)`: the exception a run ends with, said plainly (a collective that failed
+  because another rank died reads as that, not as a C++ error text).
 - `rank`, `world_size`, `is_primary`: rank 0 alone writes the run directory and feeds the
   consumers (headless printer, monitor, run log); the others train silently.
 
-`tuitrain.distributed.exchange.ControlExchange` already does what the first and third need in
-one gloo exchange (rank 0's commands, the other ranks' signals, rank 0's report verdict).
+`tuitrain.distributed.world.RankWorld` is the world of a rank of several; its
+`ControlExchange` does what the first and third need in one gloo exchange (rank 0's
+commands, the other ranks' signals, rank 0's report verdict).
 Nothing here is per step apart from two calls that return at once, so the loop keeps making
 no host-device sync between reports.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from tuitrain.data.shard import WHOLE, Shard
 from tuitrain.engine import commands as cmd
 from tuitrain.engine.meter import Reading
+
+if TYPE_CHECKING:
+    from tuitrain.config.preset import Preset
+    from tuitrain.engine.setup import Setup
 
 
 class World(Protocol):
@@ -58,6 +71,16 @@ class World(Protocol):
 
     def reduce_reading(self, reading: Reading) -> Reading: ...
 
+    @property
+    def hold_wait_s(self) -> float | None: ...
+
+    @property
+    def shard(self) -> Shard: ...
+
+    def prepare_model(self, setup: Setup, preset: Preset) -> None: ...
+
+    def explain(self, exc: Exception) -> Exception: ...
+
 
 class SingleProcess:
     """A run of one process: its own commands apply as they come, its readings are the run's."""
@@ -66,6 +89,8 @@ class SingleProcess:
     world_size = 1
     is_primary = True
     commands_mid_validation = True
+    hold_wait_s = None
+    shard = WHOLE
 
     def exchange_commands(self, step: int, local: list[cmd.Command]) -> list[cmd.Command]:
         return local
@@ -75,3 +100,9 @@ class SingleProcess:
 
     def reduce_reading(self, reading: Reading) -> Reading:
         return reading
+
+    def prepare_model(self, setup: Setup, preset: Preset) -> None:
+        del setup, preset  # one process trains the model as built
+
+    def explain(self, exc: Exception) -> Exception:
+        return exc
