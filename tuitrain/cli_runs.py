@@ -42,8 +42,7 @@ def _launch_options(parser: argparse.ArgumentParser, *, naming: bool) -> None:
         "--devices",
         type=_positive_int,
         metavar="N",
-        help="train on N worker processes of this machine, one per GPU (or CPU workers), "
-        "data-parallel; data.batch_size stays the global batch (default: train.devices)",
+        help="train data-parallel on N processes (one per GPU)",
     )
 
 
