@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tests.conftest import tiny
 from tests.engine.test_trainer import of, run
+from tuitrain.data.shapes import CLASS_NAMES
 from tuitrain.engine import events as ev
 from tuitrain.engine.trainer import Trainer
 from tuitrain.runs.rundir import RunDirectory
@@ -27,12 +28,18 @@ def test_each_validation_saves_its_mistakes_and_the_last_training_batch(tmp_path
         # The mistakes counted on the device are the ones the accuracy implies.
         assert m.total == round(val_size * (1 - v.val_acc))
         assert m.shown == min(16, m.total)
-    last = read_samples(run_dir.path / mistakes[-1].path)
-    assert last is not None and last.total == mistakes[-1].total
+    found = read_samples(run_dir.path / mistakes[-1].path)
+    assert found is not None
+    last, names = found
+    assert names == list(CLASS_NAMES)
+    assert last.total == mistakes[-1].total
+    assert mistakes[-1].epoch == 2.0  # the validation at the end of the second epoch
     assert len(last.labels) == mistakes[-1].shown and last.images.shape[1:] == (16, 16, 3)
     assert all(t != p for t, p in zip(last.labels, last.predicted, strict=True))
     assert last.confidence == sorted(last.confidence, reverse=True)
-    batch = read_samples(run_dir.path / batches[-1].path)
+    found = read_samples(run_dir.path / batches[-1].path)
+    assert found is not None
+    batch = found[0]
     # 120 training images in batches of 16: the last batch of an epoch holds 8.
     assert batch is not None and batch.images.shape == (8, 16, 16, 3) and batch.total == 8
     assert (run_dir.path / "samples" / "val_mistakes.png").stat().st_size > 0

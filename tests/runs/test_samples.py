@@ -26,8 +26,10 @@ def test_written_samples_read_back_equal(tmp_path: Path) -> None:
     written = _pictures(10)
     relative = write_samples(tmp_path, VAL_MISTAKES, written, ["cat", "dog"])
     assert relative == "samples/val_mistakes.npz"
-    read = read_samples(tmp_path / relative)
-    assert read is not None
+    found = read_samples(tmp_path / relative)
+    assert found is not None
+    read, names = found
+    assert names == ["cat", "dog"]
     assert np.array_equal(read.images, written.images)
     assert (read.labels, read.predicted, read.total) == (written.labels, written.predicted, 15)
     assert np.allclose(read.confidence, written.confidence)

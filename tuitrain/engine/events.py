@@ -269,7 +269,8 @@ class SamplesSaved(Event):
     path: str
     """The .npz file, relative to the run directory (a .png of the same name beside it)."""
     step: int
-    epoch: int
+    epoch: float
+    """Where in training: 3.0 is the end of the third epoch, 2.5 halfway through it."""
     shown: int
     """Pictures in the file."""
     total: int

@@ -142,7 +142,7 @@ class SampleKeeper:
         if self.active:
             self.mistakes.add(x, logits, y)
 
-    def finish_validation(self, step: int, epoch: int) -> list[ev.Event]:
+    def finish_validation(self, step: int, epoch: float) -> list[ev.Event]:
         """Save what was kept; events announce each file (a failed write warns, once)."""
         if not self.active or self.sink is None:
             return []

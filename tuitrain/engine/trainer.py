@@ -272,7 +272,8 @@ class TrainingRun:
         self.clock.val_seconds = seconds
         self.epoch_val_s += seconds
         self.emit(self.reporter.validated(progress, reading, seconds, source, cmd_id))
-        for event in self.pictures.finish_validation(progress.step, progress.epoch):
+        position = progress.epoch + progress.batch / setup.data.train.batches_per_epoch
+        for event in self.pictures.finish_validation(progress.step, position):
             self.emit(event)
         return reading
 

@@ -1,8 +1,8 @@
 """Pictures a run saves in `samples/`: the arrays the monitor reads, a PNG for people.
 
-`samples/<kind>.npz` holds `images` (uint8 N x H x W x 3), `labels`, `predicted`, `confidence`
-and `total` (see `tuitrain.pictures.tiles.Pictures`); `samples/<kind>.png` is the same as a
-captioned grid. Both are replaced atomically at every validation, so a reader never sees half.
+`samples/<kind>.npz` holds `images` (uint8 N x H x W x 3), `labels`, `predicted`, `confidence`,
+`total` (see `tuitrain.pictures.tiles.Pictures`) and the run's `class_names`;
+`samples/<kind>.png` is the same as a captioned grid. Both are replaced atomically at every validation, so a reader never sees half.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def write_samples(run_dir: Path, kind: str, pictures: Pictures, names: list[str]
         "predicted": np.asarray(pictures.predicted, dtype=np.int64),
         "confidence": np.asarray(pictures.confidence, dtype=np.float32),
         "total": np.asarray(pictures.total, dtype=np.int64),
+        "class_names": np.asarray(names, dtype=np.str_),
     }
     atomic_write(folder / f"{kind}.npz", lambda handle: np.savez(handle, **arrays))
     shown = tiles(kind, pictures, names)
@@ -64,16 +65,19 @@ def write_samples(run_dir: Path, kind: str, pictures: Pictures, names: list[str]
     return f"{SAMPLES}/{kind}.npz"
 
 
-def read_samples(path: Path) -> Pictures | None:
-    """The pictures saved at `path`, or None when the file is missing or unreadable."""
+def read_samples(path: Path) -> tuple[Pictures, list[str]] | None:
+    """The pictures saved at `path` and the run's class names, or None when the file is
+    missing or unreadable."""
     try:
         with np.load(path, allow_pickle=False) as saved:
-            return Pictures(
+            pictures = Pictures(
                 images=saved["images"],
                 labels=saved["labels"].tolist(),
                 predicted=saved["predicted"].tolist(),
                 confidence=saved["confidence"].tolist(),
                 total=int(saved["total"]),
             )
+            names = saved["class_names"].tolist() if "class_names" in saved else []
+            return pictures, [str(name) for name in names]
     except (OSError, ValueError, KeyError):
         return None

@@ -79,10 +79,10 @@ class SamplesScreen(Screen[None]):
             waiting = "no validation yet: mistakes appear after the first one"
             return [Static(waiting if kind == VAL_MISTAKES else "", classes="note")]
         heading = _heading(saved)
-        pictures = read_samples(self._run_dir() / saved.path)
-        if pictures is None:
+        found = read_samples(self._run_dir() / saved.path)
+        if found is None:
             return [Static(heading, classes="heading"), Static(f"cannot read {saved.path}")]
-        shown = tiles(kind, pictures, self._class_names())
+        shown = tiles(kind, *found)
         widgets: list[Static | Horizontal] = [Static(heading, classes="heading", markup=False)]
         if self.mode == "text":
             widgets.append(Static(NEEDS_COLOUR, classes="note", markup=False))
@@ -106,18 +106,13 @@ class SamplesScreen(Screen[None]):
         started = self.history.started
         return Path(started.run_dir) if started and started.run_dir else Path(".")
 
-    def _class_names(self) -> list[str]:
-        started = self.history.started
-        names = getattr(started, "class_names", None) if started else None
-        return list(names) if names else []
-
 
 def _heading(saved: ev.SamplesSaved) -> str:
     if saved.kind == VAL_MISTAKES:
         if saved.total == 0:
             return f"Validation at step {saved.step}: no mistakes"
         return (
-            f"Validation mistakes, step {saved.step} (epoch {saved.epoch}): "
+            f"Validation mistakes, step {saved.step} (epoch {saved.epoch:g}): "
             f"{saved.shown} of {saved.total}, most confident first"
         )
     return f"Last training batch at step {saved.step}, augmented as the model saw it"
