@@ -2,7 +2,8 @@
 
 `samples/<kind>.npz` holds `images` (uint8 N x H x W x 3), `labels`, `predicted`, `confidence`,
 `total` (see `tuitrain.pictures.tiles.Pictures`) and the run's `class_names`;
-`samples/<kind>.png` is the same as a captioned grid. Both are replaced atomically at every validation, so a reader never sees half.
+`samples/<kind>.png` is the same as a captioned grid. Both are replaced atomically at every
+validation, so a reader never sees half.
 """
 
 from __future__ import annotations
