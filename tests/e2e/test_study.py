@@ -91,7 +91,9 @@ def test_a_stopped_study_resumes_only_what_is_missing_and_the_cut_run_from_its_c
     )
     path = study_file(tmp_path, body)
     argv = [TUITRAIN, "study", str(path), "--headless", "--studies-dir", str(tmp_path / "studies")]
-    process = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
 
         def long_run_checkpointed() -> Path | None:
@@ -101,12 +103,13 @@ def test_a_stopped_study_resumes_only_what_is_missing_and_the_cut_run_from_its_c
         long_dir = wait_until(long_run_checkpointed, 120, "the long run's first checkpoint")
         table = (the_study(tmp_path) / "results.md").read_text()  # written as each run ends
         process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=60)
+        out, err = process.communicate(timeout=60)
     finally:
         process.kill()
     assert process.returncode == 143, out
     assert "| short | 1 | " in table and "| long | 0 | - |" in table
     assert "finish with: tuitrain study --resume" in out
+    assert "stopping the study: running runs save a checkpoint and end" in err
     directory = the_study(tmp_path)
     short_dir = next(directory.glob("runs/*-short-s0"))
     assert status(short_dir)["status"] == "completed"

@@ -9,6 +9,7 @@ its step, saves a checkpoint and exits; `tuitrain study --resume` picks up from 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -209,7 +210,16 @@ class StopOnSignals:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         del frame
+        again = self.runner.stop_signal is not None
         self.runner.stop(signum)
+        note = (
+            "tuitrain: stopping the runs at once\n"
+            if again
+            else "tuitrain: stopping the study: running runs save a checkpoint and end "
+            "(again: at once)\n"
+        )
+        with contextlib.suppress(OSError):  # os.write: print() is unsafe in a signal handler
+            os.write(2, note.encode())
 
 
 def plan_runs(variants: Sequence[str], seeds: Sequence[int]) -> list[PlannedRun]:
