@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 
@@ -219,16 +217,6 @@ def test_an_unexpected_error_fails_the_run_with_its_traceback(tiny_preset) -> No
     assert trainer.join(timeout=60)
     assert isinstance(trainer.result, ev.Failed)
     assert trainer.result.error == "TypeError" and "Traceback" in trainer.result.traceback
-
-
-def test_importing_the_engine_never_imports_a_ui_library() -> None:
-    code = (
-        "import sys, tuitrain.engine.trainer, tuitrain.runs.log, tuitrain.headless;"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')];"
-        "print(bad); sys.exit(1 if bad else 0)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_commands_apply_between_validation_batches() -> None:

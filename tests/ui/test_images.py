@@ -13,8 +13,8 @@ from tests.conftest import tiny
 from tests.ui.screen import screen_text
 from tuitrain.pictures.preview import PreviewData, PreviewRequest
 from tuitrain.ui import images
-from tuitrain.ui.images import NEEDS_COLOUR, half_block_image, image_mode
-from tuitrain.ui.preview import PreviewApp, tile_cells
+from tuitrain.ui.images import NEEDS_COLOUR, half_block_image, image_mode, tile_cells
+from tuitrain.ui.preview import PreviewApp
 
 
 def _cells(pixels: np.ndarray, cols: int, rows: int) -> list[list[tuple[str, tuple, tuple]]]:

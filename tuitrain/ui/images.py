@@ -36,6 +36,17 @@ NEEDS_COLOUR = "images need colour (NO_COLOR or a 16-colour terminal): showing c
 _protocol: ImageMode | None = None
 
 
+MAX_TILE_COLS = 32
+"""Wider tiles than this show no more of a small training image, only bigger pixels."""
+
+
+def tile_cells(width: int, tiles_per_row: int, image_width: int) -> tuple[int, int]:
+    """(cols, rows) of one tile: the row of tiles fits the terminal's width; square pixels."""
+    cols = max(4, (width - 2) // max(1, tiles_per_row) - 1)
+    cols = min(cols, MAX_TILE_COLS, max(8, 2 * image_width))
+    return cols, max(2, cols // 2)
+
+
 def detect_protocol(env: Mapping[str, str] = os.environ) -> ImageMode:
     """The best graphics protocol of this terminal. Call before the app starts (the apps that
     show images do, in their __init__): it asks the terminal, and keeps the answer."""

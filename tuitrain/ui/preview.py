@@ -13,17 +13,14 @@ from textual.widgets import Footer, Static
 from tuitrain.errors import UserError
 from tuitrain.pictures.preview import PreviewData, PreviewRequest
 from tuitrain.pictures.tiles import Tile
-from tuitrain.ui.images import NEEDS_COLOUR, ImageMode, Picture, detect_protocol, image_mode
-
-MAX_TILE_COLS = 32
-"""Wider tiles than this show no more of a small training image, only bigger pixels."""
-
-
-def tile_cells(width: int, tiles_per_row: int, image_width: int) -> tuple[int, int]:
-    """(cols, rows) of one tile: the row of tiles fits the terminal's width; square pixels."""
-    cols = max(4, (width - 2) // max(1, tiles_per_row) - 1)
-    cols = min(cols, MAX_TILE_COLS, max(8, 2 * image_width))
-    return cols, max(2, cols // 2)
+from tuitrain.ui.images import (
+    NEEDS_COLOUR,
+    ImageMode,
+    Picture,
+    detect_protocol,
+    image_mode,
+    tile_cells,
+)
 
 
 class PreviewApp(App[None]):

@@ -20,8 +20,7 @@ from tuitrain.engine import events as ev
 from tuitrain.pictures.tiles import Tile
 from tuitrain.runs.samples import TRAIN_BATCH, VAL_MISTAKES, read_samples, tiles
 from tuitrain.ui.history import RunHistory
-from tuitrain.ui.images import NEEDS_COLOUR, ImageMode, Picture
-from tuitrain.ui.preview import tile_cells
+from tuitrain.ui.images import NEEDS_COLOUR, ImageMode, Picture, tile_cells
 
 TILE_TARGET = 18
 """About how many columns one picture and its gap take: the row holds as many as fit."""
