@@ -142,9 +142,21 @@ def run_as_rank(placement: Placement, preset: Preset, body: Callable[[Any], int]
         raise
     world.on_failure = leave
     try:
-        return body(world)
+        code = body(world)
     except UserError as exc:
         leave(str(exc))
         raise
     finally:
         world.close()
+    _leave_now(code)
+    return code
+
+
+def _leave_now(code: int) -> None:
+    """End the rank at once. Its work is safe by now (events flushed, checkpoints fsynced,
+    logs closed), and the interpreter's own teardown around torch.distributed takes seconds
+    (8 s of a 2-rank CPU job's 12 s exit, measured on a loaded 2-core machine)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
