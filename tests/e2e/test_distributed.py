@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.distributed.gloo import free_port
+from tests.e2e import test_tmux
 from tests.e2e.helpers import (
     TUITRAIN,
     of_type,
@@ -29,9 +30,11 @@ from tests.e2e.helpers import (
     wait_for_event,
     wait_until,
 )
+from tests.e2e.test_tmux import CLEAN_MODES, MARKER, Tmux
 from tuitrain.runs.checkpoint import load_checkpoint
 from tuitrain.runs.status import read_status
 
+_tmux_fixture = test_tmux.tmux  # the `tmux` fixture: one private tmux server per test
 START_S = 150.0  # three processes import torch on a loaded machine first
 LONG = {"data__size": 100, "schedule__kind": "constant", "model__norm": "group"}
 
@@ -201,3 +204,35 @@ def test_two_nodes_of_one_worker_each_train_a_run_to_its_end(runs_dir: Path) -> 
     assert (finished["type"], finished["status"], finished["epoch"]) == ("finished", "completed", 2)
     assert "finished: completed" in rank_log(run, 1)
     assert load_checkpoint(run / "checkpoints" / "last.pt")["world_size"] == 2
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_the_monitor_of_a_two_rank_run_in_tmux_steers_both_and_only_rank_0_draws(
+    tmux: Tmux, runs_dir: Path
+) -> None:
+    argv = [TUITRAIN, *run_argv(runs_dir, epochs=1000, name="tmux", **LONG), "--devices", "2"]
+    tmux.start(100, 30, runs_dir.parent, f"{shlex.join(argv)}; echo {MARKER}$?; exec sleep 600")
+    tmux.shows("Loss", "Progress", "Events", "RUNNING", timeout=START_S)
+    run = the_run_dir(runs_dir)
+    tmux.press("p")
+    assert tmux.shows("PAUSED").startswith(" PAUSED ")
+    tmux.press("p")
+    tmux.shows("RUNNING")
+    tmux.press("q")
+    tmux.shows("Stop training and quit?")
+    tmux.press("y")
+    screen = tmux.shows(MARKER, timeout=90.0)
+
+    assert f"{MARKER}0" in screen
+    joined = tmux("capture-pane", "-p", "-J", "-t", tmux.session)
+    left = [line for line in joined.split("\n") if line.strip()]
+    # Only rank 0's farewell: rank 1's lines went to its log, torchrun's agent said nothing
+    assert [line for line in left if not line.startswith((MARKER, "tuitrain: "))] == [], screen
+    assert tmux.modes() == CLEAN_MODES
+    events = read_events(run)
+    by_key = [(e["type"], e["step"]) for e in events if e.get("source") == "key"]
+    assert [kind for kind, _ in by_key] == ["paused", "resumed", "finished"]
+    log = rank_log(run, 1)
+    assert steps_in_log(log, "paused") == [by_key[0][1]]
+    assert steps_in_log(log, "resumed") == [by_key[1][1]]
+    assert re.search(rf"finished: stopped.*, {by_key[2][1]} steps", log), log
