@@ -247,3 +247,19 @@ def test_export_skips_lines_that_are_not_events_and_says_so_once(
     epochs = [row["epoch"] for row in csv.DictReader((finished / "metrics.csv").open())]
     assert [row["epoch"] for row in csv.DictReader(io.StringIO(out))] == epochs
     assert err.count("skipped 4 lines") == 1 and "not events" in err
+
+
+def test_a_resumed_run_records_absolute_paths_as_a_new_one_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TUITRAIN_RUNS_DIR", raising=False)
+    argv = ["run", "default", *TINY, "--set", "train.epochs=1", "--headless", "--name", "rel"]
+    assert main(argv) == 0
+    (run,) = (tmp_path / "runs").iterdir()
+    assert main(["resume", "rel", "--headless", "--epochs", "2"]) == 0
+    events = [json.loads(line) for line in (run / "events.jsonl").open()]
+    started = [e["run_dir"] for e in events if e["type"] == "run_started"]
+    saved = [e["path"] for e in events if e["type"] == "checkpoint"]
+    assert len(started) == 2 and saved
+    assert all(path.startswith(str(tmp_path)) for path in [*started, *saved]), (started, saved)

@@ -94,6 +94,7 @@ def _resume(
     policy: privacy.Policy,
     world: Any,
 ) -> int:
+    run_path = run_path.absolute()  # logged and shown as a new run's path is
     run = RunDirectory(run_path)
     if world is None or world.is_primary:
 

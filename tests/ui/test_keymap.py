@@ -97,3 +97,14 @@ async def test_bad_settings_are_shown_and_the_defaults_work(tmp_path: Path) -> N
         await shows(pilot, "a key setting was ignored", "'no such key' is not a key")
         await pilot.press("p")
     assert [type(c) for c in link.submitted] == [cmd.Pause]
+
+
+def test_the_readme_names_every_action_keys_toml_accepts() -> None:
+    from pathlib import Path
+
+    from tuitrain.ui.attach import AttachApp
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("| key | `keys.toml` name | action |", 1)[1].split("\n\n", 1)[0]
+    for action in AttachApp.KEYS:
+        assert f"`{action.name}`" in table, action.name

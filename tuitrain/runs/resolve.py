@@ -36,6 +36,12 @@ def is_run_dir(path: Path) -> bool:
 
 
 def resolve_run(run: str, runs_dir: Path, *, note: Callable[[str], None] | None = None) -> Path:
+    """The absolute run directory `run` names (absolute, so that what a resumed run logs and
+    the monitor shows reads the same as a new run's, from any folder): see find_run."""
+    return find_run(run, runs_dir, note=note).absolute()
+
+
+def find_run(run: str, runs_dir: Path, *, note: Callable[[str], None] | None = None) -> Path:
     """The run directory `run` names: a path to one, a directory in `runs_dir`, a run's name
     after its date stamp (`default`), or a unique prefix of either.
 
@@ -81,7 +87,7 @@ def runs_named(run: str, runs_dir: Path) -> list[Path]:
     if "/" not in run and not is_run_dir(Path(run).expanduser()):
         named = [path for path in _runs(runs_dir) if _name_of(path.name) == run]
         if len(named) > 1:
-            return named
+            return [path.absolute() for path in named]
     return [resolve_run(run, runs_dir)]
 
 
