@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from pathlib import PurePath
 from typing import Any, TypeGuard
 
 from tuitrain.engine import events as ev
@@ -262,6 +263,15 @@ _CTL: dict[type, Callable[[Any], str]] = {
 # The monitor's event log ------------------------------------------------------------------
 
 
+def in_runs_folder(path: str) -> str:
+    """A checkpoint's path from the runs folder on (`<run>/checkpoints/last.pt`): the monitor's
+    header names the run, and a full path would be cut off in the log."""
+    parts = PurePath(path).parts
+    if len(parts) >= 3 and parts[-2] == "checkpoints":
+        return str(PurePath(*parts[-3:]))
+    return path
+
+
 def monitor_line(event: ev.Event, label: str | None = None) -> str | None:
     """The monitor's event-log text for an event, or None for those it does not log.
     `label` names the request this monitor sent, when the event answers one."""
@@ -295,7 +305,7 @@ def _monitor_lr(e: ev.LRChanged) -> str:
 def _monitor_run_resumed(e: ev.RunResumed) -> str:
     exact = "exactly" if e.exact else "approximately"
     note = f" ({e.note})" if e.note else ""
-    return f"continuing from {e.checkpoint} at epoch {e.epoch}, {exact}{note}"
+    return f"continuing from {in_runs_folder(e.checkpoint)} at epoch {e.epoch}, {exact}{note}"
 
 
 def _monitor_finished(e: ev.Finished) -> str:
@@ -316,7 +326,8 @@ _MONITOR: dict[type, Callable[[Any], str]] = {
     ev.Paused: lambda e: f"paused at step {e.step} ({e.source})",
     ev.Resumed: lambda e: f"resumed at step {e.step} after {duration(e.paused_s)} ({e.source})",
     ev.CheckpointSaved: lambda e: (
-        f"checkpoint ({e.reason}) saved at step {e.step} in {e.seconds:.1f}s: {e.path}"
+        f"checkpoint ({e.reason}) saved at step {e.step} in {e.seconds:.1f}s: "
+        f"{in_runs_folder(e.path)}"
     ),
     ev.Warned: lambda e: f"{e.category}: {e.message}",
     ev.RunResumed: _monitor_run_resumed,

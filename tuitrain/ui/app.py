@@ -292,6 +292,14 @@ class MonitorApp(App[int]):
     def action_validate(self) -> None:
         self._steer(cmd.Validate(source="key"), "validate")
 
+    def action_log_older(self) -> None:
+        for log in self.query(EventLog):
+            log.scroll_lines(log.page())
+
+    def action_log_newer(self) -> None:
+        for log in self.query(EventLog):
+            log.scroll_lines(-log.page())
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()

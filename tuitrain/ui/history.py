@@ -91,6 +91,10 @@ class RunHistory:
         self.pending: dict[str, Request] = {}
         self.notice: LogEntry | None = None
         """The latest acknowledgement or warning, shown where it is always visible."""
+        self.logged = 0
+        """Lines ever added to the log (it keeps only the latest max_log)."""
+        self.noticed_at = 0.0
+        """When (time.monotonic) the notice came: the event log pins it for a while."""
         self.warnings = 0
         self.dropped = 0
         """Step reports skipped because the monitor fell behind (curves lose detail only)."""
@@ -157,8 +161,9 @@ class RunHistory:
         at = time.time() if self._event_time is None else self._event_time
         entry = LogEntry(at, level, text)
         self.log.append(entry)
+        self.logged += 1
         if notice:
-            self.notice = entry
+            self.notice, self.noticed_at = entry, time.monotonic()
         self.version += 1
 
     def _answer(self, cmd_id: str | None) -> Request | None:

@@ -62,6 +62,12 @@ MONITOR_KEYS: tuple[KeyAction, ...] = (
     KeyAction(
         "samples", "i", "images", "validation mistakes and the last batch, as images", show=False
     ),
+    KeyAction(
+        "log_older", "pageup", "log↑", "scroll the event log back (or the mouse wheel)", show=False
+    ),
+    KeyAction(
+        "log_newer", "pagedown", "log↓", "scroll the event log towards the newest", show=False
+    ),
     KeyAction("help", "question_mark", "help", "show this help", essential=True),
     KeyAction(
         "quit", "q", "quit", "quit: asks, then stops the run (a viewer just closes)", essential=True
