@@ -89,3 +89,34 @@ async def test_zero_step_losses_keep_the_log_axis_of_a_diverging_loss() -> None:
     labels = [line[: line.index("┤")].strip() for line in lines if "┤" in line]
     assert len(labels) >= 3, "\n".join(lines)
     assert all(re.fullmatch(r"1e-?\d+|0\.0*1|1|10+", label) for label in labels), labels
+
+
+async def test_each_mark_on_the_curves_has_its_own_glyph_and_the_help_explains_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")  # the glyphs, not the colours, must tell them apart
+    events = [
+        *history_events(),
+        ev.LRChanged(step=60, lr=0.05, previous=0.1, scale=0.5, source="key", reason="x0.5"),
+        ev.Paused(step=110, source="key"),
+        ev.Resumed(step=110, source="key", paused_s=2.0),
+        ev.CheckpointSaved(
+            step=140, epoch=3, path="runs/demo/checkpoints/last.pt", reason="user", seconds=0.1
+        ),
+    ]
+    app = MonitorApp(ScriptedLink(events), Control(refresh_hz=10), "test")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await shows(pilot, "RUNNING", "• val")
+        await settle(pilot)
+        plot = app.query_one("#loss-plot")
+        drawn = "".join(char for row in region_cells(app, plot.content_region) for char, _ in row)
+        assert {"↓", "P", "S"} <= set(drawn), drawn
+        await pilot.press("question_mark")
+        await shows(pilot, "marks on the curves")
+        await pilot.resize_terminal(100, 40)  # all of the help in sight
+        await settle(pilot)
+        box = app.screen.query_one("#help-box").content_region
+        help_text = "\n".join("".join(c for c, _ in row) for row in region_cells(app, box))
+    for glyph, meaning in (("↓ ↑", "learning rate"), ("P", "paused"), ("S", "checkpoint")):
+        assert re.search(rf"{re.escape(glyph)}\s+[^\n]*{meaning}", help_text), help_text
+    assert "gap is training minus validation accuracy" in " ".join(help_text.split())

@@ -9,11 +9,13 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tuitrain.ui.keys import KeyAction, display_keys
+from tuitrain.ui.widgets.bars import FIT_HELP
+from tuitrain.ui.widgets.plots import MARKER_LEGEND
 
 
 class HelpScreen(ModalScreen[None]):
@@ -37,9 +39,19 @@ class HelpScreen(ModalScreen[None]):
             key = self.keys.get(action.name, action.key)
             table.add_row(display_keys(key), action.help)
         table.add_row("ctrl+c", "same as quit")
-        with Vertical(id="help-box"):
+        marks = Table.grid(padding=(0, 2))
+        marks.add_column(style="bold", no_wrap=True)
+        marks.add_column()
+        for glyph, meaning in MARKER_LEGEND:
+            marks.add_row(glyph, meaning)
+        with VerticalScroll(id="help-box"):  # scrolls (arrow keys) where the screen is short
             yield Static(Text("tuitrain keys", style="bold"))
             yield Static(table)
+            yield Static(
+                Text("marks on the curves (a vertical line, its glyph on top)", style="bold")
+            )
+            yield Static(marks)
+            yield Static(Text(FIT_HELP))
             for note in self.notes:
                 yield Static(Text(note, style="dim"))
             yield Static(Text("esc or ? closes this help", style="dim"))

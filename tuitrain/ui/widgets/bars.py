@@ -24,6 +24,15 @@ def status_word(history: RunHistory) -> str:
     return history.status.upper()
 
 
+FIT_HELP = (
+    "The header's fit badge is the verdict on the curves so far: fit OK; OVERFITTING "
+    "(validation loss turned up while training loss kept falling); UNDERFITTING (training "
+    "accuracy stuck below twice chance). gap is training minus validation accuracy in "
+    "percentage points: +1.5 pts means training is 1.5 points ahead."
+)
+"""What the `?` help says of the fit badge."""
+
+
 class StatusBar(HistoryView):
     def __init__(
         self,

@@ -34,6 +34,14 @@ STEP_DETAIL = (30, 6)
 STEP_COLOR, TRAIN_COLOR, VAL_COLOR = "gray", "cyan", "orange"
 ANSI_NAME = {"gray": "ansi_bright_black", "cyan": "ansi_cyan", "orange": "ansi_yellow"}
 MARKER_COLOR = {"lr": "magenta", "pause": "orange", "checkpoint": "green", "nan": "red"}
+MARKER_LEGEND = (
+    ("↓ ↑", "the learning rate lowered / raised (by you, the schedule or a NaN roll-back)"),
+    ("P", "paused"),
+    ("S", "a checkpoint you asked for (s, ctl, SIGUSR1)"),
+    ("!", "a NaN or infinite loss (rolled back)"),
+    ("V", "a validation you asked for"),
+)
+"""The glyph on top of each vertical line on the curves, as the `?` help explains it."""
 MAX_MARKERS = 12
 Y_TICKS = 7
 """How many y ticks plotext spreads over a linear axis (as many as fit are labelled)."""
@@ -153,14 +161,18 @@ class CurvePlot(HistoryPlot):
             log_ticks(plt, plotted, height)
         else:
             linear_ticks(plt, plotted, height)
-        self.markers(hi)
+        self.markers(hi, max(plotted, default=0.0))
         epoch_ticks(plt, hi, width)
         return True
 
-    def markers(self, hi: float) -> None:
+    def markers(self, hi: float, top: float) -> None:
+        """A vertical line per intervention, its glyph on top (↓ ↑ P S ! V): the colours tell
+        them apart, the glyphs do too under NO_COLOR. The `?` help explains them."""
         shown = [m for m in self.history.markers if 0 <= m.x <= hi][-MAX_MARKERS:]
         for marker in shown:
-            self.plt.vertical_line(marker.x, color=MARKER_COLOR.get(marker.kind, "white"))
+            color = MARKER_COLOR.get(marker.kind, "white")
+            self.plt.vertical_line(marker.x, color=color)
+            self.plt.text(marker.label, marker.x, top, color=color, alignment="center")
 
     def fallback(self, width: int) -> Text:
         steps, train, val = self._series()
