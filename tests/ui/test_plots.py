@@ -120,3 +120,15 @@ async def test_each_mark_on_the_curves_has_its_own_glyph_and_the_help_explains_t
     for glyph, meaning in (("↓ ↑", "learning rate"), ("P", "paused"), ("S", "checkpoint")):
         assert re.search(rf"{re.escape(glyph)}\s+[^\n]*{meaning}", help_text), help_text
     assert "gap is training minus validation accuracy" in " ".join(help_text.split())
+
+
+def test_the_readme_explains_every_mark_and_the_fit_badge() -> None:
+    from pathlib import Path
+
+    from tuitrain.ui.widgets.plots import MARKER_LEGEND
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for glyphs, _ in MARKER_LEGEND:
+        for glyph in glyphs.split():
+            assert f"`{glyph}`" in readme, glyph
+    assert "`gap +1.5 pts` is training minus validation accuracy" in " ".join(readme.split())
