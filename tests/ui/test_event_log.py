@@ -6,13 +6,13 @@ import pytest
 
 from tests.ui.fakes import ScriptedLink, history_events
 from tests.ui.screen import screen_text, settle, shows, until
-from tuitrain.config.train import Control
+from tuitrain.config.train import MonitorSettings
 from tuitrain.engine import events as ev
 from tuitrain.ui.app import MonitorApp
 
 
 def make_app(link: ScriptedLink) -> MonitorApp:
-    return MonitorApp(link, Control(refresh_hz=10), "test")
+    return MonitorApp(link, MonitorSettings(refresh_hz=10), "test")
 
 
 def events_panel(app: MonitorApp) -> list[str]:

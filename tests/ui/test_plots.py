@@ -104,7 +104,7 @@ async def test_each_mark_on_the_curves_has_its_own_glyph_and_the_help_explains_t
             step=140, epoch=3, path="runs/demo/checkpoints/last.pt", reason="user", seconds=0.1
         ),
     ]
-    app = MonitorApp(ScriptedLink(events), Control(refresh_hz=10), "test")
+    app = MonitorApp(ScriptedLink(events), MonitorSettings(refresh_hz=10), "test")
     async with app.run_test(size=(100, 30)) as pilot:
         await shows(pilot, "RUNNING", "• val")
         await settle(pilot)
