@@ -263,3 +263,25 @@ def test_a_resumed_run_records_absolute_paths_as_a_new_one_does(
     saved = [e["path"] for e in events if e["type"] == "checkpoint"]
     assert len(started) == 2 and saved
     assert all(path.startswith(str(tmp_path)) for path in [*started, *saved]), (started, saved)
+
+
+def test_a_run_lists_the_image_files_it_cannot_read_in_its_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.data.test_bad_files import bad_files, good_folder
+
+    good_folder(tmp_path / "images")
+    bad_files(tmp_path / "images")
+    data = ["--set", "data.kind=imagefolder", "--set", f"data.root={tmp_path / 'images'}"]
+    data += ["--set", "data.image_size=8", "--set", "data.batch_size=4"]
+    argv = ["run", "default", *TINY, *data, "--headless", "--runs-dir", str(tmp_path / "runs")]
+    capsys.readouterr()
+    assert main([*argv, "--name", "refused"]) == 2
+    (refused,) = (tmp_path / "runs").glob("*-refused")
+    listed = refused / "skipped_files.txt"
+    assert f"the full list is in {listed}" in capsys.readouterr().out
+    assert len(listed.read_text().splitlines()) == 4  # the truncated one is never decoded
+    assert main([*argv, "--name", "ok", "--set", "data.max_bad_fraction=0.3"]) == 0
+    (ok,) = (tmp_path / "runs").glob("*-ok")
+    rows = (ok / "skipped_files.txt").read_text().splitlines()
+    assert len(rows) == 5 and "cut.jpg\timage file is truncated" in rows[-1]

@@ -23,7 +23,7 @@ from tuitrain.exitcodes import INTERRUPTED, for_result
 from tuitrain.headless import HeadlessPrinter
 from tuitrain.runs import privacy
 from tuitrain.runs.checkpoint import load_checkpoint, load_latest
-from tuitrain.runs.files import CONSOLE_LOG
+from tuitrain.runs.files import CONSOLE_LOG, SKIPPED_FILES
 from tuitrain.runs.log import RunLog
 from tuitrain.runs.reader import read_history_told
 from tuitrain.runs.rundir import RunDirectory
@@ -69,6 +69,7 @@ def _start(loaded: LoadedPreset, options: LaunchOptions, world: Any) -> int:
         name=loaded.name,
         resolved=loaded.resolved,
         run_dir=str(run.path),
+        skipped_files=run.path / SKIPPED_FILES if world is None or world.is_primary else None,
         checkpoints=_sink(run, world),
         samples=run if world is None or world.is_primary else None,
         world=world,
@@ -123,6 +124,7 @@ def _resume(
         name=str(state.get("preset_name", "preset")),
         resolved=state["preset"],
         run_dir=str(run.path),
+        skipped_files=run.path / SKIPPED_FILES if world is None or world.is_primary else None,
         checkpoints=_sink(run, world),
         samples=run if world is None or world.is_primary else None,
         resume=ResumePoint(path=str(checkpoint), state=state),
@@ -230,13 +232,14 @@ def _execute(
         preset_name=trainer.name,
         epochs=trainer.preset.train.epochs,
         covered_epochs=covered_epochs,
+        warn=lambda message: trainer.bus.emit(ev.Warned(category="disk", message=message)),
     )
     trainer.subscribe(log)  # first, so the log holds every event a consumer has seen
     control = _open_control(trainer, run, log)
     try:
         if options.headless:
-            return _run_headless(trainer, run, options)
-        return _run_monitor(trainer, run, options)
+            return _run_headless(trainer, run, log, options)
+        return _run_monitor(trainer, run, log, options)
     finally:
         if control is not None:
             control.close()
@@ -278,7 +281,7 @@ def _run_rank(trainer: Trainer, options: LaunchOptions) -> int:
     return for_result(trainer.result, bridge.exit_code)
 
 
-def _run_headless(trainer: Trainer, run: RunDirectory, options: LaunchOptions) -> int:
+def _run_headless(trainer: Trainer, run: RunDirectory, log: RunLog, options: LaunchOptions) -> int:
     trainer.subscribe(HeadlessPrinter(sys.stdout, every_s=options.log_every))
     hangup = _HangUp(on_hangup=lambda: _log_to_console_file(trainer, run, options))
     bridge = _signal_bridge(trainer, on_hangup=hangup)
@@ -288,10 +291,10 @@ def _run_headless(trainer: Trainer, run: RunDirectory, options: LaunchOptions) -
         _wait(trainer)
     finally:
         bridge.restore()
-    return for_result(trainer.result, bridge.exit_code)
+    return for_result(trainer.result, bridge.exit_code, log.unsaved)
 
 
-def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) -> int:
+def _run_monitor(trainer: Trainer, run: RunDirectory, log: RunLog, options: LaunchOptions) -> int:
     """Train under the monitor. A hang-up (the SSH connection dropped) closes the monitor but
     not the run: training goes on headless, logging to the run directory, ready to attach."""
     from tuitrain.ui.app import MonitorApp
@@ -305,7 +308,7 @@ def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) ->
     hangup = _HangUp(on_hangup=lambda: _close_monitor(app))
     bridge = _signal_bridge(trainer, on_hangup=hangup, announce=False)
     watchdog = _ExitWatchdog(
-        exit_code=lambda: for_result(trainer.result, _signal_code(bridge, app)),
+        exit_code=lambda: for_result(trainer.result, _signal_code(bridge, app), log.unsaved),
         closing=lambda: app.stop_sent or hangup.happened or bridge.received is not None,
     )
     trainer.subscribe(watchdog)
@@ -322,7 +325,7 @@ def _run_monitor(trainer: Trainer, run: RunDirectory, options: LaunchOptions) ->
             _say_how_it_ended(trainer.result, run)
     finally:
         bridge.restore()
-    return for_result(trainer.result, _signal_code(bridge, app))
+    return for_result(trainer.result, _signal_code(bridge, app), log.unsaved)
 
 
 def _signal_code(bridge: SignalBridge, app: MonitorApp) -> int | None:

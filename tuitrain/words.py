@@ -157,8 +157,12 @@ def _finished(event: ev.Finished) -> str:
     return (
         f"finished: {event.status}{_reason(event.reason)} after {counted(event.epoch, 'epoch')}, "
         f"{counted(event.step, 'step')}, {duration(event.elapsed_s)}"
-        f"{_best(event.best_metric, event.best_value, '; ')}"
+        f"{_best(event.best_metric, event.best_value, '; ')}{_unsaved(event)}"
     )
+
+
+def _unsaved(event: ev.Finished) -> str:
+    return f"; NOT SAVED: {event.unsaved}" if event.unsaved else ""
 
 
 def _validated(event: ev.Validated) -> str | None:
@@ -311,7 +315,7 @@ def _monitor_run_resumed(e: ev.RunResumed) -> str:
 def _monitor_finished(e: ev.Finished) -> str:
     return (
         f"finished: {e.status.replace('_', ' ')}{_reason(e.reason)} after {e.epoch} epochs, "
-        f"step {e.step}{_best(e.best_metric, e.best_value, ', ')}"
+        f"step {e.step}{_best(e.best_metric, e.best_value, ', ')}{_unsaved(e)}"
     )
 
 

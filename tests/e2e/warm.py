@@ -23,6 +23,7 @@ import importlib
 import itertools
 import json
 import os
+import resource
 import select
 import signal
 import subprocess
@@ -136,6 +137,10 @@ def _become_the_command(request: dict[str, Any]) -> None:
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1):
         signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    limit = request.get("file_size_limit")
+    if limit:  # writes past it fail with EFBIG (Python ignores SIGXFSZ), as a quota would
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
 # The tests' side ---------------------------------------------------------------------------
@@ -238,8 +243,10 @@ class WarmLauncher:
         stdout: Path | None = None,
         stderr: Path | None = None,
         tty: str | None = None,
+        file_size_limit: int | None = None,
     ) -> WarmProcess:
-        """Fork `tuitrain <argv>`, with output to files (or all three streams on `tty`)."""
+        """Fork `tuitrain <argv>`, with output to files (or all three streams on `tty`), and
+        no file it writes larger than `file_size_limit` bytes when given (RLIMIT_FSIZE)."""
         request_id = str(next(self._ids))
         request = {
             "id": request_id,
@@ -249,6 +256,7 @@ class WarmLauncher:
             "stdout": str(stdout) if stdout else os.devnull,
             "stderr": str(stderr) if stderr else os.devnull,
             "tty": tty,
+            "file_size_limit": file_size_limit,
         }
         assert self._process.stdin is not None
         self._process.stdin.write(json.dumps(request).encode() + b"\n")

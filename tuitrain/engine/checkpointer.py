@@ -51,6 +51,8 @@ class Checkpointer:
         self._tracker = tracker
         self._identity = identity
         self._snapshot: dict[str, Any] | None = None
+        self._saved: tuple[int, int] | None = None
+        """(epoch, step) of the newest checkpoint written to last.pt."""
 
     @property
     def can_save(self) -> bool:
@@ -93,8 +95,10 @@ class Checkpointer:
         try:
             path = self._sink.save(self.capture(progress), reason, best=best)
         except OSError as exc:
-            message = f"could not save the {reason} checkpoint ({exc}); any earlier one is kept"
+            message = f"could not save the {reason} checkpoint ({exc}); {self._kept()}"
             return ev.Warned(category="checkpoint", message=message, step=progress.step)
+        if not best:
+            self._saved = (progress.epoch, progress.step)
         return ev.CheckpointSaved(
             step=progress.step,
             epoch=progress.epoch,
@@ -104,6 +108,12 @@ class Checkpointer:
             source=command.source if command else "engine",
             cmd_id=command.id if command else None,
         )
+
+    def _kept(self) -> str:
+        if self._saved is None:
+            return "any earlier one is kept"
+        epoch, step = self._saved
+        return f"the newest saved one holds epoch {epoch} (step {step})"
 
 
 def saved_stats(state: dict[str, Any]) -> Stats:

@@ -41,7 +41,7 @@ class Steerable(Protocol):
     def apply_lr(self, source: str, reason: str, cmd_id: str | None) -> None:
         """Give the optimizer the (changed) learning rate and say so."""
 
-    def save(self, reason: str, *, command: cmd.Command) -> None:
+    def save(self, reason: str, *, command: cmd.Command) -> object:
         """Checkpoint now (the handler checks first that the run can)."""
 
     def validate(self, source: str, cmd_id: str | None) -> object:

@@ -244,6 +244,9 @@ class Finished(Event):
     reason: str = ""
     source: str = "engine"
     cmd_id: str | None = None
+    unsaved: str = ""
+    """What the run could not save at its end (its final, stop or signal checkpoint): empty
+    when everything was saved. The process then exits with 6, not 0."""
 
 
 @dataclass(frozen=True)

@@ -137,9 +137,16 @@ class Reporter:
         )
 
     def finished(
-        self, progress: Progress, best: Best, status: str, reason: str, command: cmd.Command | None
+        self,
+        progress: Progress,
+        best: Best,
+        status: str,
+        reason: str,
+        command: cmd.Command | None,
+        unsaved: str = "",
     ) -> ev.Finished:
         return ev.Finished(
+            unsaved=unsaved,
             status=status,
             step=progress.step,
             epoch=progress.epoch,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -52,7 +53,9 @@ def build_setup(
     log: Callable[[str], None],
     stats: Stats | None = None,
     shard: Shard = WHOLE,
+    skipped: Path | None = None,
 ) -> Setup:
+    """`skipped`: where the image files that cannot be read are listed."""
     seed_everything(preset.train.seed)
     data = prepare_data(
         preset.data,
@@ -63,6 +66,7 @@ def build_setup(
         log=log,
         stats=stats,
         shard=shard,
+        skipped_list=skipped,
     )
     channels, height, _ = data.image_shape
     model = build_model(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import gc
 import queue
 import threading
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -65,6 +66,7 @@ class Trainer:
         name: str = "preset",
         resolved: dict[str, Any] | None = None,
         run_dir: str | None = None,
+        skipped_files: Path | None = None,
         checkpoints: CheckpointSink | None = None,
         resume: ResumePoint | None = None,
         world: World | None = None,
@@ -74,6 +76,8 @@ class Trainer:
         self.name = name
         self.resolved = resolved if resolved is not None else preset.model_dump(mode="json")
         self.run_dir = run_dir
+        self.skipped_files = skipped_files
+        """Where the image files that cannot be read are listed (the run directory's)."""
         self.bus = EventBus()
         self.result: ev.Finished | ev.Failed | None = None
         self._checkpoints = checkpoints
@@ -146,7 +150,12 @@ class TrainingRun:
         stats = saved_stats(self._resume.state) if self._resume is not None else None
         world = self._world
         self.setup = setup = build_setup(
-            trainer.preset, runtime, log=self._log, stats=stats, shard=world.shard
+            trainer.preset,
+            runtime,
+            log=self._log,
+            stats=stats,
+            shard=world.shard,
+            skipped=trainer.skipped_files,
         )
         world.prepare_model(setup, trainer.preset)
         data = setup.data
@@ -185,10 +194,11 @@ class TrainingRun:
                     self._roll_back(rollback.warning)
             self.commands.at_step_boundary()  # commands sent during the last step get answers
         except StopRun as stop:
-            self.save("stop" if stop.command.status == "stopped" else "signal")
-            return self._finish(stop.command.status, stop.command.reason, stop.command)
-        self.save("final")
-        return self._finish("completed", "")
+            saved = self.save("stop" if stop.command.status == "stopped" else "signal")
+            status, why = stop.command.status, stop.command.reason
+            return self._finish(status, why, stop.command, unsaved=_not_saved(saved))
+        saved = self.save("final")
+        return self._finish("completed", "", unsaved=_not_saved(saved))
 
     def _begin(self) -> None:
         if self._resume is not None:
@@ -307,8 +317,11 @@ class TrainingRun:
         self._take_snapshot()
         return self.tracker.should_stop(metrics)
 
-    def _finish(self, status: str, reason: str, command: cmd.Command | None = None) -> ev.Finished:
-        return self.reporter.finished(self.progress, self.tracker.best, status, reason, command)
+    def _finish(
+        self, status: str, reason: str, command: cmd.Command | None = None, unsaved: str = ""
+    ) -> ev.Finished:
+        best = self.tracker.best
+        return self.reporter.finished(self.progress, best, status, reason, command, unsaved)
 
     # State: snapshots, roll-backs, checkpoints ------------------------------------------
 
@@ -332,14 +345,18 @@ class TrainingRun:
         self.progress.elapsed = self.clock.elapsed()
         self.checkpointer.take_snapshot(self.progress)
 
-    def save(self, reason: str, *, best: bool = False, command: cmd.Command | None = None) -> None:
+    def save(
+        self, reason: str, *, best: bool = False, command: cmd.Command | None = None
+    ) -> ev.CheckpointSaved | ev.Warned | None:
+        """Save a checkpoint: the event that says how it went (None without a run directory)."""
         if not self.checkpointer.can_save:
-            return
+            return None
         self.progress.elapsed = self.clock.elapsed()
         event = self.checkpointer.save(self.progress, reason, best=best, command=command)
         self.emit(event)
         if isinstance(event, ev.Warned) and command is not None:
             self.emit(rejection(command, event.message, self.progress.step))
+        return event
 
     # Steerable: what the command handler may do ----------------------------------------
 
@@ -363,3 +380,8 @@ class TrainingRun:
 
     def _log(self, message: str) -> None:
         self.emit(ev.Log(message=message))
+
+
+def _not_saved(saved: ev.CheckpointSaved | ev.Warned | None) -> str:
+    """What a run's last save left unsaved, for its Finished event ('' when it was saved)."""
+    return saved.message if isinstance(saved, ev.Warned) else ""

@@ -19,6 +19,7 @@ SHOWN_STATUS = {
     "early_stopped": "finished",
     "stopped": "stopped",
     "interrupted": "interrupted",
+    "unsaved": "unsaved",
     "failed": "failed",
 }
 

@@ -7,11 +7,14 @@ import io
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tuitrain.engine import events as ev
 from tuitrain.runs.atomic import atomic_write_text
+from tuitrain.runs.files import EVENTS, METRICS, STATUS
+from tuitrain.runs.lines import LineFile, reason
 from tuitrain.runs.rundir import RunDirectory
 from tuitrain.runs.status import read_status, this_process, write_status
 
@@ -32,7 +35,13 @@ _FINAL = {"completed", "early_stopped", "stopped", "interrupted"}
 
 
 class RunLog:
-    """events.jsonl (one line per event, flushed at once), metrics.csv and status.json."""
+    """events.jsonl (one line per event, written at once), metrics.csv and status.json.
+
+    A write the disk refuses (full, a quota, a file-size limit) never stops the run: `warn`
+    hears of it once, when it happens; the line is counted as lost and the next one tried, and
+    status.json is written again as soon as there is room. The final status then says what
+    was not saved (`unsaved`), and so does `unsaved` here, for the exit code.
+    """
 
     def __init__(
         self,
@@ -41,20 +50,23 @@ class RunLog:
         preset_name: str,
         epochs: int,
         covered_epochs: int | None = None,
+        warn: Callable[[str], None] = lambda message: None,
     ) -> None:
         """`covered_epochs`, when resuming: the epochs the checkpoint holds. Rows of later
         epochs in metrics.csv were written by the process that stopped before checkpointing
         them; the resumed run trains those epochs again and writes their rows anew."""
         self.run = run
         self._lock = threading.Lock()
+        self._warn = warn
+        self._warned = False
+        self._status_error: OSError | None = None
         _cut_torn_line(run.events_path)
         _cut_torn_line(run.metrics_path)
         if covered_epochs is not None:
             _keep_epochs_up_to(run.metrics_path, covered_epochs)
-        self._events = open(run.events_path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
-        self._offset = self._events.tell()
+        self._events = LineFile(run.events_path)
         new_metrics = not run.metrics_path.exists()
-        self._metrics = open(run.metrics_path, "a", encoding="utf-8", newline="")  # noqa: SIM115
+        self._metrics = LineFile(run.metrics_path)
         if new_metrics:
             self._write_metrics_row(METRIC_COLUMNS)
         # A resumed run keeps the time it was first started: `tuitrain runs` lists runs by it.
@@ -78,18 +90,32 @@ class RunLog:
     def offset(self) -> int:
         """Bytes of events.jsonl that hold complete events."""
         with self._lock:
-            return self._offset
+            return self._events.size
+
+    @property
+    def unsaved(self) -> str:
+        """What the log could not write (empty when everything was written)."""
+        lost = []
+        if self._events.lost:
+            lost.append(f"{self._events.lost} events of {EVENTS}")
+        if self._metrics.lost:
+            lost.append(f"{self._metrics.lost} rows of {METRICS}")
+        if not lost:
+            return ""
+        error = self._events.error or self._metrics.error
+        return f"{' and '.join(lost)} ({reason(error)})"
 
     def __call__(self, event: ev.Event) -> None:
-        line = event.to_json() + "\n"
         with self._lock:
-            self._events.write(line)
-            self._events.flush()
-            self._offset = self._events.tell()
+            written = self._events.append(event.to_json() + "\n")
+        if not written:
+            self._refused(self._events.path, self._events.error)
         if isinstance(event, ev.EpochEnded):
             self._on_epoch(event)
         changes = _status_changes(event)
-        if changes:
+        if isinstance(event, ev.Finished):
+            changes.update(self._unsaved_status(changes["status"], event))
+        if changes or self._status_error is not None:  # retried until there is room again
             self.status.update(changes)
             self._write_status()
 
@@ -101,6 +127,25 @@ class RunLog:
         with self._lock:
             self._events.close()
         self._metrics.close()
+        if self._status_error is not None:
+            self._write_status()  # a last try: never leave 'running' for a process that ended
+
+    def _unsaved_status(self, ended_as: str, event: ev.Finished) -> dict[str, Any]:
+        """A run that ended with work not on disk says so: status 'unsaved', and what."""
+        unsaved = "; ".join(text for text in (event.unsaved, self.unsaved) if text)
+        if not unsaved:
+            return {}
+        return {"status": "unsaved", "ended_as": ended_as, "unsaved": unsaved}
+
+    def _refused(self, path: Path, error: OSError | None) -> None:
+        """Said once, as it happens: the first write the disk refused."""
+        if self._warned:
+            return
+        self._warned = True
+        self._warn(
+            f"cannot write {path} ({reason(error)}): the run trains on and still tries to "
+            "save its checkpoints; what the log cannot write until there is room is lost"
+        )
 
     def _on_epoch(self, event: ev.EpochEnded) -> None:
         row = [getattr(event, column) for column in METRIC_COLUMNS]
@@ -109,12 +154,18 @@ class RunLog:
     def _write_metrics_row(self, row: Any) -> None:
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerow(row)
-        self._metrics.write(buffer.getvalue())
-        self._metrics.flush()
+        if not self._metrics.append(buffer.getvalue()):
+            self._refused(self._metrics.path, self._metrics.error)
 
     def _write_status(self) -> None:
         self.status["updated"] = time.time()
-        write_status(self.run.path, self.status)
+        try:
+            write_status(self.run.path, self.status)
+        except OSError as exc:
+            self._status_error = exc
+            self._refused(self.run.path / STATUS, exc)
+        else:
+            self._status_error = None
 
 
 def _cut_torn_line(path: Path) -> None:

@@ -74,9 +74,26 @@ def read_status(run_dir: Path) -> dict[str, Any]:
 
 
 def write_status(run_dir: Path, status: dict[str, Any]) -> None:
-    """Atomically; NaN becomes null and undecodable file-name bytes \\xNN (valid UTF-8)."""
+    """Atomically; NaN becomes null and undecodable file-name bytes \\xNN (valid UTF-8).
+
+    On a full disk the new file cannot be made, but the old one's space can still hold the
+    new text (a status is far smaller than a disk block): it is overwritten in place, since a
+    status saying `running` for a process that ended is worse than one moment of a torn file
+    (readers take an unparsable status as unknown). An OSError when neither works."""
     finite = {
         k: None if isinstance(v, float) and not math.isfinite(v) else valid_json_value(v)
         for k, v in status.items()
     }
-    atomic_write_text(run_dir / STATUS, json.dumps(finite, indent=2) + "\n")
+    text = json.dumps(finite, indent=2) + "\n"
+    try:
+        atomic_write_text(run_dir / STATUS, text)
+    except OSError:
+        _overwrite(run_dir / STATUS, text.encode("utf-8"))
+
+
+def _overwrite(path: Path, data: bytes) -> None:
+    with open(path, "r+b") as handle:  # no truncation first: that would give the space away
+        handle.write(data)
+        handle.truncate(len(data))
+        handle.flush()
+        os.fsync(handle.fileno())
