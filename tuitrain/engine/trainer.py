@@ -168,15 +168,15 @@ class TrainingRun:
         batches, has_val = data.train.batches_per_epoch, data.val is not None
         self.reporter = Reporter(self.cfg, batches=batches, has_val=has_val, clock=self.clock)
         identity = {"preset": trainer.resolved, "preset_name": trainer.name}
-        sink = trainer._checkpoints
-        self.checkpointer = Checkpointer(sink, setup, self.meter, self.tracker, identity)
+        checkpoints = trainer._checkpoints
+        self.checkpointer = Checkpointer(checkpoints, setup, self.meter, self.tracker, identity)
         can_save = self.checkpointer.can_save
         self.commands = CommandHandler(
             trainer._queue, self, setup.lr, self._world, can_save, has_val
         )
-        sink = trainer._samples if self._world.is_primary else None
+        samples = trainer._samples if self._world.is_primary else None
         unnormalize = Unnormalize(data.mean, data.std, runtime.device)
-        self.pictures = SampleKeeper(sink, unnormalize, data.class_names)
+        self.pictures = SampleKeeper(samples, unnormalize, data.class_names)
         self.epoch_started = 0.0
         self.epoch_val_s = 0.0  # validation time within the current epoch
 
