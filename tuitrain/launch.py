@@ -97,6 +97,7 @@ def _resume(
 ) -> int:
     run_path = run_path.absolute()  # logged and shown as a new run's path is
     run = RunDirectory(run_path)
+    older: tuple[ResumePoint, ...] = ()
     if world is None or world.is_primary:
 
         def checked() -> Any:
@@ -104,6 +105,8 @@ def _resume(
 
         latest = checked() if world is None else _agreed_run(world, checked, _path_of)
         checkpoint, state = latest.path, latest.state
+        if world is None:  # ranks all resume from the one checkpoint rank 0 agreed on
+            older = tuple(ResumePoint(str(path), held) for path, held in latest.older)
     else:
         checkpoint = Path(_agreed_run(world, None, str))
         _write_output_to(run, world)
@@ -112,11 +115,8 @@ def _resume(
         from tuitrain.distributed.world import rank_state
 
         state = rank_state(state, world.rank, world.world_size)
-    if epochs is not None:
-        state["preset"] = {
-            **state["preset"],
-            "train": {**state["preset"]["train"], "epochs": epochs},
-        }
+    for held in (state, *(point.state for point in older)):
+        _set_epochs(held, epochs)
     preset = _preset_from(state, checkpoint)
     _check_work_left(preset, state, run_path)
     trainer = Trainer(
@@ -127,7 +127,7 @@ def _resume(
         skipped_files=run.path / SKIPPED_FILES if world is None or world.is_primary else None,
         checkpoints=_sink(run, world),
         samples=run if world is None or world.is_primary else None,
-        resume=ResumePoint(path=str(checkpoint), state=state),
+        resume=ResumePoint(path=str(checkpoint), state=state, fallbacks=older),
         world=world,
     )
     covered = int(state["progress"]["epoch"])
@@ -149,6 +149,13 @@ def _latest_checkpoint(run: RunDirectory, policy: privacy.Policy) -> Any:
     for reason in latest.skipped:  # first: it may be why what follows looks wrong
         print(f"tuitrain: warning: skipped a newer checkpoint: {reason}", file=sys.stderr)
     return latest
+
+
+def _set_epochs(state: dict[str, Any], epochs: int | None) -> None:
+    """`resume --epochs N`: the run's length, changed in the preset the checkpoint holds."""
+    if epochs is not None and isinstance(state.get("preset"), dict):
+        train = state["preset"].get("train", {})
+        state["preset"] = {**state["preset"], "train": {**train, "epochs": epochs}}
 
 
 def _path_of(latest: Any) -> str:

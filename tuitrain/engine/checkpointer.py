@@ -16,8 +16,15 @@ from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.engine.meter import Meter
 from tuitrain.engine.setup import Setup, Stats
-from tuitrain.engine.state import Progress, capture_state, detached_copy, restore_state
+from tuitrain.engine.state import (
+    Progress,
+    capture_state,
+    detached_copy,
+    model_mismatch,
+    restore_state,
+)
 from tuitrain.engine.tracking import EpochTracker
+from tuitrain.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,9 @@ class ResumePoint:
 
     path: str
     state: dict[str, Any]
+    fallbacks: tuple[ResumePoint, ...] = ()
+    """The run's older readable checkpoints, newest first: tried in turn when this one does
+    not fit the preset's model."""
 
 
 class CheckpointSink(Protocol):
@@ -69,6 +79,27 @@ class Checkpointer:
         self._meter.load(state["meter"])
         self._tracker.load_state_dict(state)
         return progress
+
+    def restore_fitting(self, point: ResumePoint) -> tuple[ResumePoint, Progress, list[ev.Warned]]:
+        """Restore the newest of `point` and its fallbacks that fits the model: that point,
+        where the loop stands, and a warning for each checkpoint passed over. A UserError
+        naming them all when none fits."""
+        passed: list[ev.Warned] = []
+        problems: list[str] = []
+        for candidate in (point, *point.fallbacks):
+            problem = model_mismatch(self._setup.model, candidate.state.get("model"))
+            if not problem:
+                try:
+                    return candidate, self.restore(candidate.state), passed
+                except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+                    problem = f"it does not load: {str(exc).splitlines()[0]}"
+            problems.append(f"{candidate.path} ({problem})")
+            message = f"skipped {candidate.path}: it does not fit the preset's model ({problem})"
+            passed.append(ev.Warned(category="resume", message=message))
+        raise UserError(
+            f"no checkpoint of this run fits its preset's model: {'; '.join(problems)}",
+            hint="the checkpoints were damaged or written by another preset",
+        )
 
     def take_snapshot(self, progress: Progress) -> None:
         """Remember the current state (on the CPU) as the one to roll back to."""

@@ -73,6 +73,25 @@ def capture_state(setup: Setup, progress: Progress, extra: dict[str, Any]) -> di
     }
 
 
+def model_mismatch(model: torch.nn.Module, saved: Any) -> str:
+    """Why `saved` cannot be `model`'s weights (empty when it can): a checkpoint that unzips
+    but holds an empty, partial or mis-shaped model state, or another preset's model."""
+    if not isinstance(saved, dict) or not saved:
+        return "it holds no model weights"
+    expected = model.state_dict()
+    missing = [key for key in expected if key not in saved]
+    unexpected = [key for key in saved if key not in expected]
+    if missing or unexpected:
+        first = f"no {missing[0]}" if missing else f"an unknown {unexpected[0]}"
+        return f"its model has {len(saved)} tensors, the preset's {len(expected)} ({first})"
+    for key, tensor in expected.items():
+        held = saved[key]
+        if not isinstance(held, torch.Tensor) or held.shape != tensor.shape:
+            shape = tuple(held.shape) if isinstance(held, torch.Tensor) else type(held).__name__
+            return f"{key} is {shape}, the preset's model has {tuple(tensor.shape)}"
+    return ""
+
+
 def restore_state(setup: Setup, state: dict[str, Any]) -> Progress:
     setup.model.load_state_dict(state["model"])
     setup.optimizer.load_state_dict(state["optimizer"])

@@ -202,7 +202,10 @@ class TrainingRun:
 
     def _begin(self) -> None:
         if self._resume is not None:
-            self._restore(self._resume.state)
+            self._resume, self.progress, passed = self.checkpointer.restore_fitting(self._resume)
+            self.clock.restart(self.progress.elapsed)
+            for warning in passed:  # first: why the run goes back further than expected
+                self.emit(warning)
             ranks = (int(self._resume.state.get("world_size", 1)), self._world.world_size)
             for event in resumed_events(self.setup, self._resume.path, self.progress, ranks):
                 self.emit(event)
@@ -336,10 +339,6 @@ class TrainingRun:
         self.progress.rollbacks = rollbacks
         self.emit(self.rate.roll_back(self.progress.step, self.guard.lr_factor, rollbacks))
         self._take_snapshot()
-
-    def _restore(self, state: dict[str, Any]) -> None:
-        self.progress = self.checkpointer.restore(state)
-        self.clock.restart(self.progress.elapsed)
 
     def _take_snapshot(self) -> None:
         self.progress.elapsed = self.clock.elapsed()

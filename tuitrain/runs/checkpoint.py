@@ -10,7 +10,7 @@ import errno
 import pickle
 import warnings
 import zipfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -163,6 +163,9 @@ class Loaded:
     state: dict[str, Any]
     skipped: list[str]
     """Newer checkpoints that could not be read, with the reason, for the user to hear about."""
+    older: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
+    """The other readable checkpoints, newest first: where a resume falls back to when this one
+    turns out not to fit the preset's model (checked by the engine, which builds it)."""
 
 
 def load_latest(directory: Path) -> Loaded:
@@ -182,6 +185,8 @@ def load_latest(directory: Path) -> Loaded:
     if not readable:
         reason = "; ".join(skipped) if skipped else f"no checkpoints in {directory}"
         raise CheckpointError(f"nothing to resume from: {reason}")
-    # max() keeps the first of equals, so last.pt wins over best.pt at the same step.
-    _, path, state = max(readable, key=lambda item: item[0])
-    return Loaded(path=path, state=state, skipped=skipped)
+    # A stable sort keeps the first of equals first, so last.pt wins over best.pt at one step.
+    ordered = sorted(readable, key=lambda item: -item[0])
+    _, path, state = ordered[0]
+    older = [(other, held) for _, other, held in ordered[1:]]
+    return Loaded(path=path, state=state, skipped=skipped, older=older)

@@ -62,6 +62,7 @@ class RunLog:
         self._status_error: OSError | None = None
         _cut_torn_line(run.events_path)
         _cut_torn_line(run.metrics_path)
+        self._covered = covered_epochs
         if covered_epochs is not None:
             _keep_epochs_up_to(run.metrics_path, covered_epochs)
         self._events = LineFile(run.events_path)
@@ -112,6 +113,8 @@ class RunLog:
             self._refused(self._events.path, self._events.error)
         if isinstance(event, ev.EpochEnded):
             self._on_epoch(event)
+        if isinstance(event, ev.RunResumed):
+            self._went_back_to(event.epoch)
         changes = _status_changes(event)
         if isinstance(event, ev.Finished):
             changes.update(self._unsaved_status(changes["status"], event))
@@ -129,6 +132,16 @@ class RunLog:
         self._metrics.close()
         if self._status_error is not None:
             self._write_status()  # a last try: never leave 'running' for a process that ended
+
+    def _went_back_to(self, epoch: int) -> None:
+        """The trainer resumed from an older checkpoint than the one chosen for it (that one
+        did not fit its model): the rows after it are redone too."""
+        if self._covered is None or epoch >= self._covered:
+            return
+        self._covered = epoch
+        self._metrics.close()
+        _keep_epochs_up_to(self.run.metrics_path, epoch)
+        self._metrics = LineFile(self.run.metrics_path)
 
     def _unsaved_status(self, ended_as: str, event: ev.Finished) -> dict[str, Any]:
         """A run that ended with work not on disk says so: status 'unsaved', and what."""
