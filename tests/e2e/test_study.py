@@ -49,7 +49,8 @@ def test_a_tiny_study_trains_every_variant_and_seed_and_writes_its_table(tmp_pat
     argv += ["--studies-dir", str(tmp_path / "studies")]
     process = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     try:
-        wait_until(lambda: list((tmp_path / "studies").glob("*/plan.json")), 60, "the plan")
+        # A run directory: the study's signal handlers are in place before any run starts.
+        wait_until(lambda: list((tmp_path / "studies").glob("*/runs/*")), 120, "a first run")
         process.send_signal(signal.SIGHUP)
         before, _ = process.communicate(timeout=240)
     finally:

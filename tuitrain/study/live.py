@@ -86,16 +86,17 @@ def _print_outcome(study: StudyDirectory, plan: Plan, left: int, stopped: bool) 
 def run_headless(study: StudyDirectory, plan: Plan, options: RunnerOptions) -> int:
     printer = _WritingResults(study, plan)
     runner = StudyRunner(study, plan, printer, options)
-    left = len(runner.pending())
-    printer.say(
-        f"study {plan.study}: {len(plan.runs)} runs ({len(plan.variants)} variants x "
-        f"{len(plan.seeds)} seeds), {left} to run, {options.parallel} at a time; {study.path}"
-    )
 
     def to_log() -> None:
         printer.stream = _console_log(study)
 
     with StopOnSignals(runner), _HangUp(to_log):
+        left = len(runner.pending())
+        printer.say(
+            f"study {plan.study}: {len(plan.runs)} runs ({len(plan.variants)} variants x "
+            f"{len(plan.seeds)} seeds), {left} to run, {options.parallel} at a time; "
+            f"{study.path}"
+        )
         left = runner.run()
     _print_outcome(study, plan, left, runner.stop_signal is not None)
     return exit_code(left, runner.failed, runner.stop_signal)
