@@ -138,3 +138,16 @@ async def test_redraws_only_when_something_changed() -> None:
         app.link.send(ev.Log(message="data loaded"))  # type: ignore[attr-defined]
         await shows(pilot, "data loaded")
         assert app.redraws == drawn + 1
+
+
+async def test_a_data_parallel_run_shows_its_devices_and_whose_batch_statistics_norm_uses() -> None:
+    events = history_events()
+    first = events[0]
+    assert isinstance(first, ev.RunStarted)
+    events[0] = ev.RunStarted(**{**first.__dict__, "world_size": 4})
+    app = make_app(events)
+    async with app.run_test(size=(100, 30)) as pilot:
+        text = await shows(pilot, "RUNNING", "q quit")
+    assert "4x NVIDIA H100" in text.splitlines()[0]
+    assert "batch norm per device" in text  # each GPU's share: no sync_bn in this preset
+    assert " = 4 x " in text  # the global batch and each device's share of it

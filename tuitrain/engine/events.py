@@ -74,6 +74,8 @@ class RunStarted(Event):
     resumed: bool = False
     step: int = 0
     epoch: int = 0
+    world_size: int = 1
+    """Processes training the run together (data-parallel ranks); `device` is rank 0's."""
 
 
 @dataclass(frozen=True)

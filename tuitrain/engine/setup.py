@@ -107,6 +107,7 @@ def started_event(
     progress: Progress,
     *,
     resumed: bool,
+    world_size: int = 1,
 ) -> ev.RunStarted:
     """What a run says first: what it trains, on what, from where."""
     data = setup.data
@@ -132,4 +133,5 @@ def started_event(
         resumed=resumed,
         step=progress.step,
         epoch=progress.epoch,
+        world_size=world_size,
     )

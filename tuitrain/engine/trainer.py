@@ -214,7 +214,11 @@ class TrainingRun:
         t, resumed = self.trainer, self._resume is not None
         identity = (t.preset, t.name, t.resolved, t.run_dir)
         lr = self.rate.current
-        self.emit(started_event(self.setup, *identity, lr, self.progress, resumed=resumed))
+        ranks = self._world.world_size
+        started = started_event(
+            self.setup, *identity, lr, self.progress, resumed=resumed, world_size=ranks
+        )
+        self.emit(started)
 
     def _epoch(self) -> bool:
         """Train one epoch from the current position; True when early stopping ends the run."""

@@ -81,13 +81,18 @@ def schedule(preset: dict[str, Any]) -> str:
     return " ".join([str(kind), *extras])
 
 
-def normalization(preset: dict[str, Any]) -> str:
-    """Both kinds a course teaches: normalization layers in the model, and of the input."""
-    layers = _section(preset, "model").get("norm")
+def normalization(preset: dict[str, Any], world_size: int = 1) -> str:
+    """Both kinds a course teaches: normalization layers in the model, and of the input.
+    With several devices, which batch the batch norm statistics come from."""
+    model_section = _section(preset, "model")
+    layers = model_section.get("norm")
     normalize = _section(preset, "data").get("normalize")
     inputs = normalize.get("kind") if isinstance(normalize, dict) else None
     parts = []
-    if layers:
+    if layers == "batch" and world_size > 1:
+        synced = model_section.get("sync_bn")
+        parts.append("batch norm, synced" if synced else "batch norm per device")
+    elif layers:
         parts.append(f"{layers} norm" if layers != "none" else "no norm layers")
     if inputs:
         parts.append(f"input {inputs}")
@@ -117,21 +122,26 @@ def model(preset: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def data(preset: dict[str, Any]) -> str:
+def data(preset: dict[str, Any], world_size: int = 1) -> str:
     section = _section(preset, "data")
     if not section:
         return ""
-    return f"{section.get('kind', '?')} · batch {section.get('batch_size', '?')}"
+    batch = section.get("batch_size", "?")
+    if world_size > 1 and isinstance(batch, int):
+        share = f" = {world_size} x {batch // world_size}"
+        return f"{section.get('kind', '?')} · batch {batch}{share}"
+    return f"{section.get('kind', '?')} · batch {batch}"
 
 
-def summary(preset: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, text) rows for the Run panel, the course's concepts first."""
+def summary(preset: dict[str, Any], world_size: int = 1) -> list[tuple[str, str]]:
+    """(label, text) rows for the Run panel, the course's concepts first. `world_size`: the
+    devices training the run together (the global batch is shared among them)."""
     rows = [
         ("", optimizer(preset)),
         ("sched", schedule(preset)),
-        ("", normalization(preset)),
+        ("", normalization(preset, world_size)),
         ("aug", augment(preset)),
         ("model", model(preset)),
-        ("data", data(preset)),
+        ("data", data(preset, world_size)),
     ]
     return [(label, text) for label, text in rows if text]

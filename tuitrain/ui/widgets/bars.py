@@ -56,6 +56,8 @@ class StatusBar(HistoryView):
         parts = [started.preset_name if started else self.label]
         if started is not None:
             device = started.device_name or started.device
+            if started.world_size > 1:
+                device = f"{started.world_size}x {device}"
             memory = h.progress.memory_mb if h.progress else None
             parts.append(f"{device} {memory / 1024:.1f}G" if memory else device)
         left.append(" " + " · ".join(parts))
