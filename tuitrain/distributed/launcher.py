@@ -134,8 +134,9 @@ def _terminal_kept() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _signals_passed_on() -> Iterator[None]:
-    """SIGWINCH and SIGHUP reach only this process (the terminal's foreground): pass them to
-    the workers. After a hang-up this process also stops writing to the vanished terminal."""
+    """SIGWINCH and SIGHUP reach only this process (the terminal's foreground), and SIGUSR1
+    (a cluster's pre-emption warning) would end it: pass them to the workers. After a
+    hang-up this process also stops writing to the vanished terminal."""
 
     def winch(signum: int, _frame: FrameType | None) -> None:
         _signal_children(signum)
@@ -151,6 +152,7 @@ def _signals_passed_on() -> Iterator[None]:
 
     previous = {
         signal.SIGWINCH: signal.signal(signal.SIGWINCH, winch),
+        signal.SIGUSR1: signal.signal(signal.SIGUSR1, winch),  # checkpoint and go on
         signal.SIGHUP: signal.signal(signal.SIGHUP, hangup),
     }
     try:
