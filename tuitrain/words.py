@@ -8,6 +8,7 @@ No textual or rich here: the headless printer and `ctl` run without a terminal l
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from pathlib import PurePath
@@ -71,6 +72,18 @@ def lr(value: float | None) -> str:
         return f"{value:.3g}"
     mantissa, exponent = f"{value:.2e}".split("e")
     return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def device(name: str) -> str:
+    """A torch device as users say it: `CPU`, `GPU cuda:1`."""
+    if name == "cpu":
+        return "CPU"
+    return f"GPU {name}" if name.startswith("cuda") else name
+
+
+def factor(reason: str) -> str:
+    """An LR change's reason as the monitor writes factors: `x0.5` as `×0.5`."""
+    return re.sub(r"^x(?=[\d.])", "×", reason)
 
 
 def rate(value: float | None) -> str:
@@ -302,7 +315,7 @@ def _monitor_epoch(e: ev.EpochEnded) -> str:
 
 def _monitor_lr(e: ev.LRChanged) -> str:
     who = {"schedule": "schedule", "nan": "NaN roll-back"}.get(e.source, e.source)
-    reason = f", {e.reason}" if e.reason else ""
+    reason = f", {factor(e.reason)}" if e.reason else ""
     return f"LR {lr(e.previous)} → {lr(e.lr)} ({who}{reason}) at step {e.step}"
 
 

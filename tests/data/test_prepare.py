@@ -22,6 +22,7 @@ def test_prepared_data_describes_what_the_loaders_yield() -> None:
         shapes(train_subset=30), Augment(), device=CPU, seed=0, log=lines.append
     )
     assert lines[0] == "drawing 60 shapes" and "computing channel statistics" in lines
+    assert any(line.endswith("MiB of images on the CPU") for line in lines), lines
     assert prepared.train_size == 30 and prepared.val_size == 15
     assert prepared.num_classes == 10 and prepared.class_names[0] == "circle"
     assert prepared.image_shape == (3, 16, 16) and prepared.loader == "memory"

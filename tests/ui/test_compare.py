@@ -125,3 +125,19 @@ async def test_a_run_with_lines_that_are_not_events_is_compared_and_says_so(
     async with app.run_test(size=(120, 40)) as pilot:
         text = await shows(pilot, "skipped 4 lines")
         assert text.count("skipped 4 lines") == 1
+
+
+async def test_compare_at_120_columns_shows_the_whole_table_and_the_users_scale(
+    tmp_path: Path,
+) -> None:
+    sgd, adam = write_two_runs(tmp_path)
+    scaled = ev.LRChanged(step=120, lr=0.05, previous=0.1, scale=0.5, source="ctl", reason="x0.5")
+    with (sgd / "events.jsonl").open("a") as log:
+        log.write(scaled.to_json() + "\n")
+    runs = [load_run(p, i) for i, p in enumerate([sgd, adam])]
+    app = CompareApp(runs)
+    async with app.run_test(size=(120, 30)) as pilot:
+        text = await shows(pilot, "• sgd", "x adam", "best val acc")
+    for word in ("sgd lr 0.1 you ×0.5 mom 0.9", "adam lr 3e-4", "no norm layers", "batch norm"):
+        assert word in text, word  # the setup column, the right-most, is not cut off
+    assert "▏" not in text and "▕" not in text  # no horizontal scrollbar under the table

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from tuitrain import words
 from tuitrain.config.augment import Augment
 from tuitrain.data import capacity
 from tuitrain.data.badfiles import BadFile, BadFiles
@@ -64,7 +65,7 @@ def prepare_data(
         train = _decoded(train, workers, log, bad)
         val = _decoded(val, workers, log, bad) if val is not None else None
         nbytes = train.nbytes + (val.nbytes if val is not None else 0)
-        log(f"keeping {nbytes / 2**20:.1f} MiB of images on {device}")
+        log(f"keeping {nbytes / 2**20:.1f} MiB of images on the {words.device(str(device))}")
     else:
         log(f"streaming images with {workers} worker process{'es' if workers != 1 else ''}")
     used = _resolve_stats(data, train, stats, workers, log, bad)

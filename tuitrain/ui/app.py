@@ -234,6 +234,8 @@ class MonitorApp(App[int]):
                 plot.show(self.plot_seconds)
             for panel in self.query(LrPanel):
                 panel.show()
+            for footer in self.query(KeyFooter):  # p resumes a paused run: say so
+                footer.relabel("pause", "resume" if self.history.status == "paused" else None)
             failed = self.outcome if isinstance(self.outcome, ev.Failed) else None
             for banner in self.query(FailureBanner):
                 banner.show_failure(failed)

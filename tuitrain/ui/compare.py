@@ -134,7 +134,7 @@ class CompareApp(App[int]):
     #legend { height: auto; max-height: 3; padding: 0 1; }
     #plots { height: 1fr; min-height: 8; }
     ComparePlot { width: 1fr; height: 1fr; border: round $primary 60%; }
-    DataTable { height: auto; max-height: 12; }
+    DataTable { height: auto; max-height: 14; scrollbar-size-horizontal: 0; }
     """
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar = [
@@ -176,35 +176,32 @@ class CompareApp(App[int]):
 
     def _fill_table(self) -> None:
         table = self.query_one(DataTable)
-        # Results first: on a narrow terminal the setup columns are the ones scrolled off.
+        # Results first, then the setup on two lines of its own column, so that every column
+        # fits a 120-column terminal: a table wider than the screen is cut at its right edge.
         table.add_columns(
-            "run",
-            "best val acc",
-            "at epoch",
-            "train loss",
-            "val loss",
-            "epochs",
-            "status",
-            "preset",
-            "optimizer",
-            "norm",
+            "run", "best val acc", "at epoch", "train / val loss", "epochs", "status", "setup"
         )
         for run in self.runs:
             h = run.history
             best, at = run.best_val_acc()
             last = h.last_epoch
             preset = h.preset
+            name = h.started.preset_name if h.started else "?"
+            losses = f"{words.loss(last.train_loss if last else None)} / "
+            losses += words.loss(last.val_loss if last else None)
+            setup = (
+                f"{name} · {describe.optimizer(preset, scale=h.lr.scale)}\n"  # your scale too
+                f"{describe.normalization(preset)}"
+            )
             table.add_row(
                 Text(f"{run.mark} {run.name}", style=run.color),
                 Text(words.percent(best), style="bold"),
                 f"{at:g}" if at is not None else "--",
-                words.loss(last.train_loss if last else None),
-                words.loss(last.val_loss if last else None),
+                losses,
                 f"{last.epoch}/{last.epochs}" if last else "0",
                 status_word(h),
-                h.started.preset_name if h.started else "?",
-                describe.optimizer(preset),
-                describe.normalization(preset),
+                setup,
+                height=2,
             )
 
     def action_toggle_train(self) -> None:

@@ -52,11 +52,16 @@ def short(value: Any) -> str:
     return str(value)
 
 
-def optimizer(preset: dict[str, Any]) -> str:
+def optimizer(preset: dict[str, Any], *, lr: float | None = None, scale: float = 1.0) -> str:
+    """`sgd lr 0.05 mom 0.9`; `lr` is the rate to show instead of the preset's (the current
+    one), and a user's scale on the schedule follows it: `lr 0.025 you ×0.5`."""
     optim = _section(preset, "optim")
     if not optim:
         return ""
-    parts = [str(optim.get("kind", "?")), f"lr {words.lr(optim.get('lr'))}"]
+    rate = f"lr {words.lr(optim.get('lr') if lr is None else lr)}"
+    if scale != 1:
+        rate += f" you ×{scale:.3g}"
+    parts = [str(optim.get("kind", "?")), rate]
     for key, label in _OPTIM_EXTRAS:
         if optim.get(key) not in (None, 0, 0.0):
             parts.append(f"{label} {short(optim[key])}")
@@ -133,11 +138,18 @@ def data(preset: dict[str, Any], world_size: int = 1) -> str:
     return f"{section.get('kind', '?')} · batch {batch}"
 
 
-def summary(preset: dict[str, Any], world_size: int = 1) -> list[tuple[str, str]]:
+def summary(
+    preset: dict[str, Any],
+    world_size: int = 1,
+    *,
+    lr: float | None = None,
+    scale: float = 1.0,
+) -> list[tuple[str, str]]:
     """(label, text) rows for the Run panel, the course's concepts first. `world_size`: the
-    devices training the run together (the global batch is shared among them)."""
+    devices training the run together (the global batch is shared among them); `lr` and
+    `scale`: the rate now and the user's scale on the schedule (see optimizer)."""
     rows = [
-        ("", optimizer(preset)),
+        ("", optimizer(preset, lr=lr, scale=scale)),
         ("sched", schedule(preset)),
         ("", normalization(preset, world_size)),
         ("aug", augment(preset)),

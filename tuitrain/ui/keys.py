@@ -142,7 +142,7 @@ def check_keymap(
         keys = _parse_keys(value)
         bad = [k for k in keys if not valid_key(k) or normalize(k) in RESERVED]
         if not keys or bad:
-            problems.append(f"{where}: {name} = {value!r} is not a key Tuitrain can bind")
+            problems.append(f"{where}: {name} = {value!r} is not a key tuitrain can bind")
             continue
         wanted[name] = ",".join(normalize(k) for k in keys)
     return _without_clashes(table, wanted, problems, where), problems

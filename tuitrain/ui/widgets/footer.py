@@ -33,6 +33,23 @@ class KeyFooter(Footer):
         """Actions left out of the footer (their keys still work)."""
         self.labelled: frozenset[str] = frozenset()
         """The actions shown with their labels at the width last composed for."""
+        self.relabelled: dict[str, str] = {}
+        """Labels that say what a key does now (`resume` for pause while paused)."""
+
+    def relabel(self, action: str, label: str | None) -> None:
+        """Say `label` for `action` (None: its own label again), redrawing if that changes."""
+        wanted = dict(self.relabelled)
+        if label is None:
+            wanted.pop(action, None)
+        else:
+            wanted[action] = label
+        if wanted != self.relabelled:
+            self.relabelled = wanted
+            if self._bindings_ready:  # on the footer's own queue: recompose binds to it
+                self.call_later(self.recompose)
+
+    def _label(self, binding: Binding) -> str:
+        return self.relabelled.get(binding.action, binding.description)
 
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
@@ -43,7 +60,7 @@ class KeyFooter(Footer):
             yield FooterKey(
                 binding.key,
                 self.app.get_key_display(binding),
-                binding.description if binding.action in self.labelled else "",
+                self._label(binding) if binding.action in self.labelled else "",
                 binding.action,
                 disabled=not enabled,
                 tooltip=tooltip or binding.description,
@@ -73,7 +90,7 @@ class KeyFooter(Footer):
         # A compact key is its key, a space and its label when it has one, and a margin
         # (which the last may lose).
         used = sum(len(self.app.get_key_display(b)) + 1 for b, _, _ in shown) - 1
-        labels = {b.action: len(b.description) + 1 for b, _, _ in shown if b.description}
+        labels = {b.action: len(self._label(b)) + 1 for b, _, _ in shown if self._label(b)}
         essential = {a.name for a in self.actions if a.essential}
         ordinary = [action for action in labels if action not in essential]
         drop_order = [*reversed(ordinary), *(action for action in labels if action in essential)]

@@ -70,7 +70,8 @@ class LrPanel(Vertical):
         yield plot
 
     def show(self) -> None:
-        text = words.lr(self.history.lr.value)
+        # Digits draws a capital E as large as the figures; a small e looks like a stray mark.
+        text = words.lr(self.history.lr.value).replace("e", "E")
         for digits in self.query(Digits):
             if digits.value != text:
                 digits.update(text)

@@ -16,7 +16,12 @@ class RunPanel(HistoryView):
             return [Text("waiting for the run to start…", style="dim")]
         rows = [
             labelled(label, text, "") if label else Text(text)
-            for label, text in describe.summary(self.history.preset, started.world_size)
+            for label, text in describe.summary(
+                self.history.preset,
+                started.world_size,
+                lr=self.history.lr.value,
+                scale=self.history.lr.scale,
+            )
         ]
         rows.append(
             labelled("size", f"{started.train_size:,} train · {started.val_size:,} val", "")
