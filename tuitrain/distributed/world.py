@@ -17,6 +17,7 @@ The loop sees a `World` (tuitrain.engine.world); this is the one for several pro
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ from torch import nn
 from tuitrain.data.seeding import derive_seed
 from tuitrain.data.shard import Shard, global_batch_size
 from tuitrain.distributed.exchange import ControlExchange
-from tuitrain.distributed.faults import LOST_CONTACT, explain_runtime_error
+from tuitrain.distributed.faults import LOST_CONTACT, explain_runtime_error, first_line
 from tuitrain.distributed.group import Groups
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
@@ -85,9 +86,35 @@ class RankWorld:
         return HOLD_POLL_S if self.is_primary else 0.0
 
     def on_event(self, event: ev.Event) -> None:
-        """A consumer of this rank's events: a failed run is reported to the launcher."""
-        if isinstance(event, ev.Failed) and self.on_failure is not None:
-            self.on_failure(event.message, event.message.startswith(LOST_CONTACT))
+        """A consumer of this rank's events: a failed run is reported to the launcher, and,
+        when this rank failed first, to the other ranks (through the job's key-value store,
+        which outlives this process), so that rank 0 can say which rank failed and why."""
+        if not isinstance(event, ev.Failed):
+            return
+        consequence = event.message.startswith(LOST_CONTACT)
+        if not consequence:
+            with contextlib.suppress(Exception):  # the store may be gone with the job
+                line = first_line(event.message)
+                self._store().set(_failure_key(self.rank), f"{self.placement.host}: {line}")
+        if self.on_failure is not None:
+            self.on_failure(event.message, consequence)
+
+    def failed_peer(self) -> str | None:
+        """`rank N on HOST: its error`, for a rank that said it failed; None when none did (one
+        killed outright says nothing)."""
+        store = self._store()
+        for rank in range(self.world_size):
+            if rank == self.rank:
+                continue
+            key = _failure_key(rank)
+            with contextlib.suppress(Exception):
+                if store.check([key]):
+                    return f"rank {rank} on {store.get(key).decode()}"
+        return None
+
+    @staticmethod
+    def _store() -> dist.Store:
+        return dist.distributed_c10d._get_default_store()
 
     def close(self) -> None:
         self.groups.close()
@@ -177,7 +204,12 @@ class RankWorld:
         if isinstance(exc, RunFailure):
             return exc
         failure = explain_runtime_error(exc, self.groups.timeout_s)
-        return exc if failure is None else RunFailure("distributed", str(failure))
+        if failure is None:
+            return exc
+        culprit = self.failed_peer() if failure.message.startswith(LOST_CONTACT) else None
+        if culprit is not None:
+            return RunFailure("distributed", f"{LOST_CONTACT}: {culprit}")
+        return RunFailure("distributed", str(failure))
 
     def _collective(self, call: Callable[[], Any]) -> Any:
         try:
@@ -187,6 +219,10 @@ class RankWorld:
             if explained is exc:
                 raise
             raise explained from None
+
+
+def _failure_key(rank: int) -> str:
+    return f"tuitrain/failed/rank-{rank}"
 
 
 class _TrainOrEval:
