@@ -151,3 +151,15 @@ async def test_a_data_parallel_run_shows_its_devices_and_whose_batch_statistics_
     assert "4x NVIDIA H100" in text.splitlines()[0]
     assert "batch norm per device" in text  # each GPU's share: no sync_bn in this preset
     assert " = 4 x " in text  # the global batch and each device's share of it
+
+
+async def test_each_ranks_gpu_memory_is_in_the_title_of_a_data_parallel_run() -> None:
+    events = history_events()
+    first, last = events[0], next(e for e in reversed(events) if isinstance(e, ev.StepProgress))
+    assert isinstance(first, ev.RunStarted)
+    events[0] = ev.RunStarted(**{**first.__dict__, "world_size": 2})
+    memory = {"memory_mb": 1024.0, "rank_memory_mb": (1024.0, 1536.0)}
+    events.append(ev.StepProgress(**{**last.__dict__, **memory}))
+    async with make_app(events).run_test(size=(100, 30)) as pilot:
+        text = await shows(pilot, "RUNNING", "q quit")
+    assert "2x NVIDIA H100 1.0/1.5G" in text.splitlines()[0]

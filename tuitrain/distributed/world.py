@@ -152,6 +152,17 @@ class RankWorld:
         loss_sum, correct, count, nonfinite = total.tolist()
         return Reading(loss_sum, correct, round(count), nonfinite > 0)
 
+    def each_rank(self, value: float | None) -> tuple[float, ...]:
+        """Every rank's value, by rank, over the gloo side group; () where there is none (the
+        CPU has no device memory counter, and every rank trains on the same kind of device,
+        so either all ranks gather or none)."""
+        if value is None:
+            return ()
+        values = [torch.zeros(1, dtype=torch.float64) for _ in range(self.world_size)]
+        mine = torch.tensor([value], dtype=torch.float64)
+        self._collective(lambda: dist.all_gather(values, mine, group=self.groups.side))
+        return tuple(float(v.item()) for v in values)
+
     # Model and gradients ----------------------------------------------------------------
 
     def prepare_model(self, setup: Setup, preset: Preset) -> None:

@@ -103,6 +103,8 @@ class StepProgress(Event):
     eta_run_s: float | None
     memory_mb: float | None = None
     """Device memory in use (CUDA only)."""
+    rank_memory_mb: tuple[float, ...] = ()
+    """With several ranks on CUDA, each rank's device memory in use, by rank."""
 
 
 @dataclass(frozen=True)
@@ -333,6 +335,8 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     for key in ("mean", "std"):
         if cls is RunStarted and isinstance(values.get(key), list):
             values[key] = tuple(values[key])
+    if cls is StepProgress and isinstance(values.get("rank_memory_mb"), list):
+        values["rank_memory_mb"] = tuple(values["rank_memory_mb"])
     return cls(**values)
 
 

@@ -59,9 +59,15 @@ class Reporter:
         self._next_report = time.monotonic()
 
     def progress(
-        self, reading: Reading, progress: Progress, lr: float, memory_mb: float | None
+        self,
+        reading: Reading,
+        progress: Progress,
+        lr: float,
+        memory_mb: float | None,
+        rank_memory_mb: tuple[float, ...] = (),
     ) -> ev.StepProgress | None:
-        """The report for the steps since the previous one; None when there were none."""
+        """The report for the steps since the previous one; None when there were none.
+        `rank_memory_mb`: each rank's device memory, when several train the run."""
         window = self._window
         if progress.step == window.step:
             return None  # nothing new since the previous report
@@ -86,6 +92,7 @@ class Reporter:
             ),
             eta_run_s=self.eta_run(progress),
             memory_mb=memory_mb,
+            rank_memory_mb=rank_memory_mb,
         )
 
     def validated(

@@ -266,7 +266,9 @@ class TrainingRun:
         if reading.nonfinite:
             self._nonfinite(f"training loss is {reading.loss} at step {self.progress.step}")
         lr, memory_mb = self.rate.current, self.setup.runtime.memory_mb()
-        if (report := self.reporter.progress(reading, self.progress, lr, memory_mb)) is not None:
+        per_rank = self._world.each_rank(memory_mb)
+        report = self.reporter.progress(reading, self.progress, lr, memory_mb, per_rank)
+        if report is not None:
             self.emit(report)
 
     def validate(self, source: str, cmd_id: str | None = None) -> Reading | None:

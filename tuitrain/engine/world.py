@@ -25,6 +25,8 @@ Today every run is one process (`SingleProcess`, which changes nothing). A run u
   collective long enough to time out, however long the pause.
 - `shard` and `prepare_model(setup, preset)`: this rank's share of the data, and the wrapping
   of the model for data-parallel training (DistributedDataParallel), done once at setup.
+- `each_rank(value)`: at a report, every rank's device memory (a collective only on CUDA,
+  and only at the step every rank reports).
 - `explain(exc)`: the exception a run ends with, said plainly (a collective that failed
   because another rank died reads as that, not as a C++ error text).
 - `rank`, `world_size`, `is_primary`: rank 0 alone writes the run directory and feeds the
@@ -81,6 +83,11 @@ class World(Protocol):
 
     def explain(self, exc: Exception) -> Exception: ...
 
+    def each_rank(self, value: float | None) -> tuple[float, ...]:
+        """Every rank's `value` (its device memory, at a report), by rank: () alone, or
+        where there is none (on the CPU)."""
+        ...
+
 
 class SingleProcess:
     """A run of one process: its own commands apply as they come, its readings are the run's."""
@@ -106,3 +113,7 @@ class SingleProcess:
 
     def explain(self, exc: Exception) -> Exception:
         return exc
+
+    def each_rank(self, value: float | None) -> tuple[float, ...]:
+        del value  # the run's only rank: the report's own memory_mb says it
+        return ()

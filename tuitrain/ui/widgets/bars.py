@@ -58,8 +58,7 @@ class StatusBar(HistoryView):
             device = started.device_name or started.device
             if started.world_size > 1:
                 device = f"{started.world_size}x {device}"
-            memory = h.progress.memory_mb if h.progress else None
-            parts.append(f"{device} {memory / 1024:.1f}G" if memory else device)
+            parts.append(_device_memory(device, h.progress))
         left.append(" " + " · ".join(parts))
         right = self._fit()
         if started is not None and started.run_dir:
@@ -108,3 +107,16 @@ class FailureBanner(Static):
         step = f" at step {failed.step}" if failed.step is not None else ""
         text.append(f"{step}: {failed.message}")
         self.update(text)
+
+
+def _device_memory(device: str, progress: ev.StepProgress | None) -> str:
+    """The device and its memory in use: each rank's, up to four of them, else the most."""
+    if progress is None:
+        return device
+    ranks = progress.rank_memory_mb
+    if len(ranks) > 4:
+        return f"{device} max {max(ranks) / 1024:.1f}G"
+    if ranks:
+        return f"{device} {'/'.join(f'{mb / 1024:.1f}' for mb in ranks)}G"
+    memory = progress.memory_mb
+    return f"{device} {memory / 1024:.1f}G" if memory else device
