@@ -77,3 +77,25 @@ def test_the_users_lr_scale_survives_resume(tmp_path: Path) -> None:
     events = finish(second)
     steps = [e for e in events if isinstance(e, ev.StepProgress)]
     assert steps and all(s.lr == pytest.approx(0.025) for s in steps)
+
+
+def test_an_epoch_split_by_a_resume_is_timed_as_a_whole(tmp_path: Path) -> None:
+    # Stopped late in the epoch: the resumed process trains its last batch or two. The epoch's
+    # images (all of them: the meter is carried across) are divided by the training time of
+    # both parts, not by the few seconds since the resume.
+    preset = tiny(train={"epochs": 1, "device": "cpu", "report": {"seconds": 0.01}})
+    run = RunDirectory.create(tmp_path, "split")
+    first = Trainer(preset, checkpoints=run)
+    stop_at(first, 6)
+    stopped_at = finish(first)[-1].step
+    assert 0 < stopped_at < 8  # mid-epoch (eight batches of 16 make an epoch of 120)
+    latest = load_latest(run.checkpoints)
+    progress = latest.state["progress"]
+    first_part = progress["elapsed"] - progress["epoch_started"]
+    assert first_part > 0
+
+    second = Trainer(preset, checkpoints=run, resume=ResumePoint(str(latest.path), latest.state))
+    (epoch,) = [e for e in finish(second) if isinstance(e, ev.EpochEnded)]
+    assert epoch.epoch_s > first_part
+    # No faster than its first part alone could have made it (that part had no validation).
+    assert epoch.images_per_s <= 120 / first_part

@@ -30,6 +30,11 @@ class Progress:
     elapsed: float = 0.0
     best: float | None = None
     rollbacks: int = 0
+    epoch_started: float = 0.0
+    """Training time (`elapsed`'s clock) when the current epoch began, and the time its
+    validations took so far: an epoch a resume split in two is timed as a whole, its images
+    (the meter's, carried across too) over the training time of both parts."""
+    epoch_val_s: float = 0.0
 
 
 def capture_rng() -> dict[str, Any]:

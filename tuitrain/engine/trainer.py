@@ -177,8 +177,6 @@ class TrainingRun:
         samples = trainer._samples if self._world.is_primary else None
         unnormalize = Unnormalize(data.mean, data.std, runtime.device)
         self.pictures = SampleKeeper(samples, unnormalize, data.class_names)
-        self.epoch_started = 0.0
-        self.epoch_val_s = 0.0  # validation time within the current epoch
 
     # The loop ---------------------------------------------------------------------------
 
@@ -225,7 +223,8 @@ class TrainingRun:
         data, progress = self.setup.data, self.progress
         batches, val_every = data.train.batches_per_epoch, self.cfg.val_every_steps
         self.reporter.start_epoch(progress.step, self.meter.read())
-        self.epoch_started, self.epoch_val_s = self.clock.elapsed(), 0.0
+        if progress.batch == 0:  # a resumed epoch keeps the start its checkpoint carried
+            progress.epoch_started, progress.epoch_val_s = self.clock.elapsed(), 0.0
         for x, y in data.train.epoch(progress.epoch, progress.batch):
             self.commands.at_step_boundary()
             if (lr_changed := self.rate.at_step(progress.step)) is not None:
@@ -289,7 +288,7 @@ class TrainingRun:
         reading = self._world.reduce_reading(meter.read())
         seconds = self.clock.elapsed() - started
         self.clock.val_seconds = seconds
-        self.epoch_val_s += seconds
+        self.progress.epoch_val_s += seconds
         self.emit(self.reporter.validated(progress, reading, seconds, source, cmd_id))
         position = progress.epoch + progress.batch / setup.data.train.batches_per_epoch
         for event in self.pictures.finish_validation(progress.step, position):
@@ -313,12 +312,13 @@ class TrainingRun:
         if (diagnosis := verdict.diagnosis) is not None:
             self.emit(ev.Warned(category=verdict.fit, message=diagnosis, step=progress.step))
         progress.best = self.tracker.best.value
-        epoch_s = self.clock.elapsed() - self.epoch_started
+        epoch_s = self.clock.elapsed() - progress.epoch_started
+        val_s = progress.epoch_val_s
         progress.epoch, progress.batch = progress.epoch + 1, 0
         progress.elapsed = self.clock.elapsed()
         self.meter.reset()
         summary = (metrics, verdict, self.tracker.best, self.rate.current, train)
-        self.emit(self.reporter.epoch_ended(progress, *summary, epoch_s, self.epoch_val_s))
+        self.emit(self.reporter.epoch_ended(progress, *summary, epoch_s, val_s))
         if progress.epoch % cfg.checkpoint.every_epochs == 0 and progress.epoch < cfg.epochs:
             self.save("epoch")
         if verdict.is_best and cfg.checkpoint.keep_best:
