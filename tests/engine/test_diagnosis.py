@@ -83,3 +83,50 @@ def test_best_min_delta_counts_stale_validations() -> None:
     for value in (1.0, 0.95, 0.93):
         best.update(value)
     assert best.value == 1.0 and best.since_best == 2
+
+
+def test_a_diverging_loss_is_said_at_once_from_the_step_reports() -> None:
+    from tests.conftest import tiny
+    from tuitrain.engine import commands as cmd
+    from tuitrain.engine import events as ev
+    from tuitrain.engine.trainer import Trainer
+
+    trainer = Trainer(tiny(train={"epochs": 2, "device": "cpu", "report": {"seconds": 0.01}}))
+    seen: list[ev.Event] = []
+
+    def raise_the_rate(event: ev.Event) -> None:
+        seen.append(event)
+        if isinstance(event, ev.StepProgress) and event.step == 10:
+            trainer.submit(cmd.SetLR(20.0))  # far too high: the loss explodes
+
+    trainer.subscribe(raise_the_rate)
+    trainer.run()
+    warned = [e for e in seen if isinstance(e, ev.Warned) and e.category == "diverging"]
+    epochs = [e for e in seen if isinstance(e, ev.EpochEnded)]
+    assert len(warned) == 1 and warned[0].step is not None
+    assert 10 < warned[0].step < epochs[-1].step  # mid-epoch, not at its end
+    assert "lower the learning rate" in warned[0].message
+    assert [e.fit for e in epochs] == ["ok", "diverging"]
+
+
+def test_noise_and_a_healthy_decline_are_not_divergence() -> None:
+    from tuitrain.engine.diagnosis import DivergenceWatch
+
+    watch = DivergenceWatch()
+    losses = [2.3, 2.2, 1.5, 0.9, 0.4, 0.1, 0.6, 0.05, 0.5, 0.2, 0.3]  # spiky, but falling
+    assert all(watch.update(loss, step) is None for step, loss in enumerate(losses))
+    assert not watch.diverging
+
+
+def test_divergence_ends_when_the_loss_comes_back() -> None:
+    from tuitrain.engine.diagnosis import DivergenceWatch
+
+    watch = DivergenceWatch()
+    for step, loss in enumerate([2.3, 1.0, 0.8]):
+        watch.update(loss, step)
+    said = [watch.update(loss, 10 + i) for i, loss in enumerate([50.0, 900.0, float("inf")])]
+    assert said[0] is not None and said[1:] == [None, None]  # said once
+    for step in range(20, 40):
+        watch.update(0.7, step)
+    assert not watch.diverging
+    assert watch.update(float("nan"), 50) is not None  # a non-finite loss diverges at once

@@ -59,3 +59,17 @@ def test_a_bad_key_setting_names_tuitrain_as_its_users_write_it(tmp_path: Path) 
     _, problems = read_keymap(MONITOR_KEYS, settings)
     (problem,) = problems
     assert "is not a key tuitrain can bind" in problem, problem
+
+
+async def test_the_header_says_diverging_as_soon_as_the_step_reports_do() -> None:
+    link = ScriptedLink(history_events())
+    app = MonitorApp(link, MonitorSettings(refresh_hz=10), "test")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await shows(pilot, "RUNNING", "fit OK")
+        link.send(
+            ev.Warned(category="diverging", message="the run is diverging: loss 1.8e17", step=170)
+        )
+        header = (await shows(pilot, "DIVERGING")).splitlines()[0]
+        assert "fit OK" not in header
+        await pilot.press("question_mark")
+        await shows(pilot, "DIVERGING, at")  # explained in the help too

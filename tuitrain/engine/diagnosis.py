@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,3 +114,58 @@ class CurveDoctor:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.history = [EpochMetrics(**m) for m in state["history"]]
         self.verdict = str(state["verdict"])
+
+
+DIVERGED = 4.0
+"""A smoothed training loss this many times its lowest (and above where training started) is
+diverging: Lightning's LR finder stops at the same 4x of the best loss."""
+RECOVERED = 2.0
+"""Back below this many times its lowest, it no longer is."""
+SMOOTHING = 0.3
+"""Weight of the newest progress report in the smoothed loss: one noisy window is not enough."""
+
+
+@dataclass
+class DivergenceWatch:
+    """Reads the training loss of every progress report (already on the host: no extra sync)
+    and says at once when training diverges, not only at the epoch's end."""
+
+    smoothed: float | None = None
+    first: float | None = None
+    lowest: float | None = None
+    diverging: bool = False
+
+    def update(self, loss: float, step: int) -> str | None:
+        """Fold in a report's loss; the warning to give when divergence starts, else None."""
+        if not math.isfinite(loss):
+            return self._start(f"training loss is {loss} at step {step}")
+        smoothed = (
+            loss if self.smoothed is None else SMOOTHING * loss + (1 - SMOOTHING) * self.smoothed
+        )
+        self.smoothed = smoothed
+        if self.first is None:
+            self.first = smoothed
+        lowest = self.lowest = smoothed if self.lowest is None else min(self.lowest, smoothed)
+        if self.diverging:
+            self.diverging = smoothed > RECOVERED * lowest
+            return None
+        if smoothed > DIVERGED * lowest and smoothed > self.first:
+            return self._start(
+                f"training loss {smoothed:.3g} at step {step} is {smoothed / lowest:.0f}x its "
+                f"lowest ({lowest:.3g}) and above where training started ({self.first:.3g}); "
+                "lower the learning rate (l, or tuitrain ctl RUN lr-scale 0.1)"
+            )
+        return None
+
+    def _start(self, message: str) -> str | None:
+        if self.diverging:
+            return None
+        self.diverging = True
+        return f"the run is diverging: {message}"
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("smoothed", "first", "lowest", "diverging")}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            setattr(self, key, value)

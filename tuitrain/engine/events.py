@@ -143,7 +143,7 @@ class EpochEnded(Event):
     best_value: float | None
     is_best: bool
     fit: str
-    """'ok', 'overfitting' or 'underfitting', from the curves so far."""
+    """'ok', 'overfitting', 'underfitting' or 'diverging', from the curves so far."""
     train_val_gap: float | None
     """Training minus validation accuracy."""
 

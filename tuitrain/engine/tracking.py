@@ -12,7 +12,7 @@ import torchvision
 
 import tuitrain
 from tuitrain.config.train import Train
-from tuitrain.engine.diagnosis import CurveDoctor, EpochMetrics
+from tuitrain.engine.diagnosis import CurveDoctor, DivergenceWatch, EpochMetrics
 
 
 class Best:
@@ -58,7 +58,8 @@ class Best:
 class EpochVerdict:
     is_best: bool
     fit: str
-    """The curve doctor's regime: 'ok', 'overfitting' or 'underfitting'."""
+    """The regime: 'diverging' while the loss is (see DivergenceWatch), else the curve
+    doctor's 'ok', 'overfitting' or 'underfitting'."""
     diagnosis: str | None
     """A new diagnosis to tell the user, or None."""
 
@@ -71,6 +72,12 @@ class EpochTracker:
         self._stopping = stopping = train.early_stopping
         self._stopper = Best(stopping.monitor, stopping.min_delta) if stopping else None
         self._doctor = CurveDoctor(train.diagnose, num_classes)
+        self._divergence = DivergenceWatch()
+
+    def watch_report(self, loss: float, step: int) -> str | None:
+        """A progress report's training loss; the warning to give when the run starts to
+        diverge (at once, mid-epoch), else None."""
+        return self._divergence.update(loss, step)
 
     def judge(self, metrics: dict[str, float]) -> EpochVerdict:
         """Fold in an epoch's metrics (train_loss, train_acc, maybe val_loss, val_acc)."""
@@ -83,7 +90,8 @@ class EpochTracker:
             )
         )
         is_best = self.best.update(metrics.get(self.best.metric))
-        return EpochVerdict(is_best=is_best, fit=self._doctor.verdict, diagnosis=diagnosis)
+        fit = "diverging" if self._divergence.diverging else self._doctor.verdict
+        return EpochVerdict(is_best=is_best, fit=fit, diagnosis=diagnosis)
 
     def should_stop(self, metrics: dict[str, float]) -> bool:
         """Early stopping's verdict on the epoch (its patience ran out without improvement)."""
@@ -98,11 +106,14 @@ class EpochTracker:
             "doctor": self._doctor.state_dict(),
             "best": self.best.state_dict(),
             "stopper": self._stopper.state_dict() if self._stopper else None,
+            "divergence": self._divergence.state_dict(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._doctor.load_state_dict(state["doctor"])
         self.best.load_state_dict(state["best"])
+        if state.get("divergence"):  # checkpoints from before the watch have none
+            self._divergence.load_state_dict(state["divergence"])
         if self._stopper is not None and state.get("stopper"):
             self._stopper.load_state_dict(state["stopper"])
 

@@ -269,6 +269,8 @@ class TrainingRun:
         report = self.reporter.progress(reading, self.progress, lr, memory_mb, per_rank)
         if report is not None:
             self.emit(report)
+            if (diverging := self.tracker.watch_report(report.loss, report.step)) is not None:
+                self.emit(ev.Warned(category="diverging", message=diverging, step=report.step))
 
     def validate(self, source: str, cmd_id: str | None = None) -> Reading | None:
         setup, progress = self.setup, self.progress

@@ -94,6 +94,8 @@ class RunHistory:
         self.logged = 0
         """Lines ever added to the log (it keeps only the latest max_log)."""
         self.noticed_at = 0.0
+        self.diverging = False
+        """Said by a `diverging` warning mid-epoch; each epoch's end says it again, or not."""
         """When (time.monotonic) the notice came: the event log pins it for a while."""
         self.warnings = 0
         self.dropped = 0
@@ -130,10 +132,14 @@ class RunHistory:
 
     @property
     def fit(self) -> tuple[str, float | None]:
-        """('ok' | 'overfitting' | 'underfitting' | '', train-minus-val accuracy gap)."""
+        """('ok' | 'overfitting' | 'underfitting' | 'diverging' | '', train-minus-val accuracy
+        gap). A divergence the step reports found shows at once, before its epoch ends."""
+        gap = self.last_epoch.train_val_gap if self.last_epoch is not None else None
+        if self.diverging:
+            return "diverging", gap
         if self.last_epoch is None:
             return "", None
-        return self.last_epoch.fit, self.last_epoch.train_val_gap
+        return self.last_epoch.fit, gap
 
     def x_of(self, step: int) -> float:
         """Where a step sits on the epoch axis."""
@@ -211,6 +217,7 @@ class RunHistory:
 
     def _on_epoch(self, e: ev.EpochEnded) -> None:
         self.last_epoch = e
+        self.diverging = e.fit == "diverging"
         self.train_loss.append(e.epoch, e.train_loss)
         self.train_acc.append(e.epoch, e.train_acc)
         # Validation at epoch end also arrives as Validated; only fill a gap here.
@@ -253,6 +260,8 @@ class RunHistory:
     def _on_warned(self, e: ev.Warned) -> None:
         self.warnings += 1
         self._say("warning", _text(e))
+        if e.category == "diverging":
+            self.diverging = True
         if e.category == "nan" and e.step is not None:
             self._mark(e.step, "nan", "!")
 

@@ -22,7 +22,12 @@ LEVEL_STYLE = {
 
 LEVEL_MARK = {"info": " ", "ok": "✓", "request": "…", "warning": "!", "error": "✗"}
 
-FIT_STYLE = {"ok": "green", "overfitting": "bold yellow", "underfitting": "bold magenta"}
+FIT_STYLE = {
+    "ok": "green",
+    "overfitting": "bold yellow",
+    "underfitting": "bold magenta",
+    "diverging": "bold reverse red",  # reverse: it must not read like the others under NO_COLOR
+}
 
 LABEL = "dim"
 VALUE = "bold"

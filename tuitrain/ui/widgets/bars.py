@@ -27,8 +27,10 @@ def status_word(history: RunHistory) -> str:
 FIT_HELP = (
     "The header's fit badge is the verdict on the curves so far: fit OK; OVERFITTING "
     "(validation loss turned up while training loss kept falling); UNDERFITTING (training "
-    "accuracy stuck below twice chance). gap is training minus validation accuracy in "
-    "percentage points: +1.5 pts means training is 1.5 points ahead."
+    "accuracy stuck below twice chance); DIVERGING, at once from the step reports (training "
+    "loss 4x its lowest and above where it started, or not finite: lower the rate). gap is "
+    "training minus validation accuracy in percentage points: +1.5 pts means training is "
+    "1.5 points ahead."
 )
 """What the `?` help says of the fit badge."""
 
