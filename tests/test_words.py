@@ -18,6 +18,7 @@ def test_every_formatter_prints_an_unknown_value_the_same_way(missing: float | N
 
 def test_numbers_and_durations() -> None:
     assert words.loss(0.25) == "0.2500" and words.number(2.30258) == "2.303"
+    assert words.loss(1499518248786379.5) == "1.5e+15"  # a diverged loss: four digits, not 16
     assert words.percent(0.8125) == "81.2%" and words.points(-0.011) == "-1.1 pts"
     assert (words.lr(0.05), words.lr(3e-5), words.lr(0)) == ("0.05", "3e-5", "0")
     assert (words.rate(12345.4), words.rate(42.0)) == ("12,345", "42.0")
@@ -40,7 +41,7 @@ def test_one_event_in_each_front_ends_words() -> None:
     assert words.ctl_answer(change) == (
         "learning rate 0.1 -> 0.05 (x0.5) at step 160; your scale on the schedule is now x0.5"
     )
-    assert words.monitor_line(change) == "LR 0.1 → 0.05 (key, x0.5) at step 160"
+    assert words.monitor_line(change) == "LR 0.1 → 0.05 (key, ×0.5) at step 160"
 
 
 def test_a_refusal_names_the_request_the_monitor_sent() -> None:

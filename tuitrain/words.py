@@ -48,8 +48,11 @@ def number(value: float | None, digits: int = 4) -> str:
 
 
 def loss(value: float | None) -> str:
-    """A loss to four decimals, so that a slow decline still shows: `0.2500`."""
-    return f"{value:.4f}" if _known(value) else MISSING
+    """A loss to four decimals, so that a slow decline still shows: `0.2500`; a diverged one
+    in four digits, `1.5e+15`, not sixteen."""
+    if not _known(value):
+        return MISSING
+    return f"{value:.4f}" if abs(value) < 1e5 else f"{value:.4g}"
 
 
 def percent(value: float | None) -> str:

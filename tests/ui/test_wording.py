@@ -67,7 +67,11 @@ async def test_the_header_says_diverging_as_soon_as_the_step_reports_do() -> Non
     async with app.run_test(size=(100, 30)) as pilot:
         await shows(pilot, "RUNNING", "fit OK")
         link.send(
-            ev.Warned(category="diverging", message="the run is diverging: loss 1.8e17", step=170)
+            ev.Warned(
+                category="diverging",
+                message="training loss 1.8e17 at step 170 is 1e17x its lowest",
+                step=170,
+            )
         )
         header = (await shows(pilot, "DIVERGING")).splitlines()[0]
         assert "fit OK" not in header

@@ -161,7 +161,7 @@ class DivergenceWatch:
         if self.diverging:
             return None
         self.diverging = True
-        return f"the run is diverging: {message}"
+        return message  # the warning's category, `diverging`, says what it is
 
     def state_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("smoothed", "first", "lowest", "diverging")}
