@@ -320,10 +320,14 @@ class StudyApp(MonitorApp):
     def on_study_done(self, _message: StudyDone) -> None:
         self.study_over = True
         if self.stop_asked:
-            self.exit(0)
+            self._leave()
             return
         if not isinstance(self.screen, StudyScreen):
             self.push_screen(self._study_screen())
+
+    def _leave(self) -> None:
+        self.link.close()  # detach from the run followed; the study's own end is the runner's
+        self.exit(0)
 
     # Keys ----------------------------------------------------------------------------
 
@@ -345,7 +349,7 @@ class StudyApp(MonitorApp):
             self.screen.dismiss(True)
             return
         if self.study_over or self.stop_asked:
-            self.exit(0)
+            self._leave()
             return
         resume = f"tuitrain study --resume {self.study.path}"
         self.push_screen(ConfirmStop(resume), self._answered)
