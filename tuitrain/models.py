@@ -7,7 +7,14 @@ import math
 import torch
 from torch import nn
 
-from tuitrain.config.model import CnnModel, FastModel, Model, ModelCommon, ResNet18Model
+from tuitrain.config.model import (
+    BuiltElsewhere,
+    CnnModel,
+    FastModel,
+    Model,
+    ModelCommon,
+    ResNet18Model,
+)
 from tuitrain.layers import (
     Classifier,
     Head,
@@ -18,13 +25,28 @@ from tuitrain.layers import (
     init_weights,
     norm_layer,
 )
+from tuitrain.networks import Network, build_elsewhere
 
 FAST_LOGIT_SCALE = 1 / 9
 """The speed-run net's fixed scale on the logits (it acts like a lower rate for the head)."""
 
 
+def build_network(cfg: Model, *, in_channels: int, num_classes: int, image_size: int) -> Network:
+    """The preset's network, initialized, on the CPU, with what was done to build it."""
+    if isinstance(cfg, BuiltElsewhere):
+        return build_elsewhere(
+            cfg, in_channels=in_channels, num_classes=num_classes, image_size=image_size
+        )
+    size = {"in_channels": in_channels, "num_classes": num_classes, "image_size": image_size}
+    return Network(build_model(cfg, **size), cfg.kind)
+
+
 def build_model(cfg: Model, *, in_channels: int, num_classes: int, image_size: int) -> nn.Module:
     """The preset's network, initialized, on the CPU."""
+    if isinstance(cfg, BuiltElsewhere):
+        return build_network(
+            cfg, in_channels=in_channels, num_classes=num_classes, image_size=image_size
+        ).model
     if isinstance(cfg, CnnModel):
         return _cnn(cfg, in_channels, num_classes, image_size)
     if isinstance(cfg, ResNet18Model):

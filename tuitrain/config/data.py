@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from tuitrain.config.base import Section, rule_error
+from tuitrain.config.targets import check_target
 
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -190,16 +191,56 @@ class ImageFolderData(DataCommon):
         return self
 
 
+class GivenCommon(DataCommon):
+    image_size: Annotated[int, Field(ge=8, le=512)] | None = None
+    """Resize every image to this square size (needed when the images differ in size)."""
+
+
+class PythonData(GivenCommon):
+    """Your own datasets: a function returning (train, val), or a dict with train, val and
+    classes; each a map-style Dataset of (image, label), an image a PIL image or a CxHxW
+    tensor (uint8, or float in 0..1)."""
+
+    kind: Literal["python"] = "python"
+    target: Annotated[str, Field(max_length=4096), AfterValidator(check_target)]
+    """'data.py:make' (a file, relative to the preset's folder) or 'package.module:make'."""
+    args: dict[str, Any] = Field(default_factory=dict)
+    """Keyword arguments for the target."""
+    val_split: Fraction = 0.1
+    """Fraction of the training set held out for validation when the target returns none."""
+
+
+class FitData(GivenCommon):
+    """Datasets handed to tuitrain.fit() from Python; a preset file cannot load them."""
+
+    kind: Literal["fit"] = "fit"
+    val_given: bool = False
+    """Whether tuitrain.fit was given a validation set."""
+    val_split: Fraction = 0.0
+    """Fraction of the training set held out for validation when no val set is given."""
+
+
 Data = Annotated[
-    ShapesData | Cifar10Data | Cifar100Data | MnistData | FashionMnistData | ImageFolderData,
+    ShapesData
+    | Cifar10Data
+    | Cifar100Data
+    | MnistData
+    | FashionMnistData
+    | ImageFolderData
+    | PythonData
+    | FitData,
     Field(discriminator="kind"),
 ]
+DataSection = ShapesData | TorchvisionData | ImageFolderData | PythonData | FitData
 
 
-def has_validation(data: ShapesData | TorchvisionData | ImageFolderData) -> bool:
-    """Whether the data section yields a validation set."""
-    if isinstance(data, TorchvisionData):
+def has_validation(data: DataSection) -> bool:
+    """Whether the data section yields a validation set (a python target is trusted to return
+    one, or else data.val_split holds one out)."""
+    if isinstance(data, TorchvisionData | PythonData):
         return True  # the official test split when val_split is 0
     if isinstance(data, ImageFolderData) and data.val_root is not None:
+        return True
+    if isinstance(data, FitData) and data.val_given:
         return True
     return data.val_split > 0

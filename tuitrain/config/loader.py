@@ -19,6 +19,7 @@ from tuitrain.config.overrides import Override, apply_override, parse_overrides
 from tuitrain.config.preset import Preset
 from tuitrain.config.problems import PresetError
 from tuitrain.config.source import SourceError, locate
+from tuitrain.config.targets import anchor_targets
 from tuitrain.config.yaml12 import ScalarError, resolve_plain
 
 __all__ = ["LoadedPreset", "PresetError", "bundled_presets", "load_preset", "preset_to_yaml"]
@@ -65,6 +66,7 @@ def load_preset(
     document = Document(
         with_default_kinds(document.tree), document.source, document.origins, document.remarks
     )
+    anchor_targets(document)
     try:
         context: dict[str, Any] = {"written": _written(document, file.shown)}
         if world_size is not None:

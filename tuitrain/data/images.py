@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -61,7 +62,34 @@ class FileSet:
         return FileSet(picked, self.labels[indices], self.size, self.channels)
 
 
-Images = ImageSet | FileSet
+@dataclass(frozen=True)
+class DatasetSet:
+    """Items of a user's Dataset read one at a time (`reader` checks and converts them), at
+    the positions `indices`; their labels were read once, up front."""
+
+    reader: Any
+    """An ItemReader: index -> (uint8 C x H x W tensor, int label)."""
+    indices: torch.Tensor
+    labels: torch.Tensor
+    item_shape: tuple[int, int, int]
+
+    def __len__(self) -> int:
+        return self.indices.shape[0]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.item_shape
+
+    @property
+    def nbytes(self) -> int:
+        c, h, w = self.item_shape
+        return len(self) * c * h * w
+
+    def take(self, indices: torch.Tensor) -> DatasetSet:
+        return DatasetSet(self.reader, self.indices[indices], self.labels[indices], self.item_shape)
+
+
+Images = ImageSet | FileSet | DatasetSet
 
 
 def first(images: Images, count: int | None) -> Images:

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 import torch
 
 from tuitrain.config.augment import Augment
+from tuitrain.config.data import DataSection
 from tuitrain.data.augment import BatchAugment
 from tuitrain.data.badfiles import BadFiles, Log
 from tuitrain.data.images import Images, ImageSet
 from tuitrain.data.memory import MemoryEvalLoader, MemoryTrainLoader
 from tuitrain.data.prepared import EvalLoader, TrainLoader
 from tuitrain.data.shard import WHOLE, Shard
-from tuitrain.data.sources import DataSection
 from tuitrain.data.stats import Normalizer
 from tuitrain.data.stream import SampleDataset, StreamEvalLoader, StreamTrainLoader
 from tuitrain.data.transforms import sample_transform

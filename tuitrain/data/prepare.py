@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -9,14 +10,15 @@ import torch
 
 from tuitrain import words
 from tuitrain.config.augment import Augment
+from tuitrain.config.data import DataSection
 from tuitrain.data import capacity
 from tuitrain.data.badfiles import BadFile, BadFiles
 from tuitrain.data.folder import decode_problem
-from tuitrain.data.images import FileSet, Images, ImageSet, first
+from tuitrain.data.images import DatasetSet, FileSet, Images, ImageSet, first
 from tuitrain.data.loaders import LoaderPlan, memory_loaders, stream_loaders
 from tuitrain.data.prepared import PreparedData
 from tuitrain.data.shard import WHOLE, Shard, check_shares
-from tuitrain.data.sources import DataSection, bad_files_for, load_source
+from tuitrain.data.sources import GivenDatasets, bad_files_for, load_source
 from tuitrain.data.stats import (
     Normalizer,
     Stats,
@@ -27,6 +29,7 @@ from tuitrain.data.stats import (
 )
 from tuitrain.data.stream import SampleDataset, make_loader, resolve_workers
 from tuitrain.errors import UserError
+from tuitrain.usercode import USER_MODULE_PREFIX
 
 Log = Callable[[str], None]
 _FILES_PER_WORKER_START = 4096
@@ -44,22 +47,24 @@ def prepare_data(
     stats: Stats | None = None,
     shard: Shard = WHOLE,
     skipped_list: Path | None = None,
+    given: GivenDatasets | None = None,
 ) -> PreparedData:
     """Load, split and subset the images, fix the normalization, and build both loaders.
 
     `stats` are normalization statistics restored from a checkpoint: they win over the preset,
     so a resumed run sees its inputs scaled exactly as before. `shard`: this rank's share of
     every batch and of the validation set, when several ranks train the run. Image files that
-    cannot be read are listed in `skipped_list` (see badfiles).
+    cannot be read are listed in `skipped_list` (see badfiles). `given` holds the datasets of a
+    tuitrain.fit() call.
     """
     bad = bad_files_for(data, skipped_list)
-    source = load_source(data, log, bad)
+    source = load_source(data, log, bad, given)
     train: Images = first(source.train, data.train_subset)
     val = first(source.val, data.val_subset) if source.val is not None else None
     _check_batches(data, len(train))
     check_shares(len(train), data.batch_size, data.drop_last, shard.count)
     _check_crop(augment, train.shape)
-    workers = resolve_workers(data.workers)
+    workers = _workers_for(train, resolve_workers(data.workers), log)
     kind = choose_loader(data.loader, train, val, device)
     if kind == "memory":
         train = _decoded(train, workers, log, bad)
@@ -136,7 +141,29 @@ def _check_crop(augment: Augment, shape: tuple[int, int, int]) -> None:
         )
 
 
-def _file_batches(images: FileSet, workers: int, failed: list[int]) -> Iterator[torch.Tensor]:
+def _workers_for(images: Images, workers: int, log: Log) -> int:
+    """No worker processes for a user's dataset that cannot be sent to them (a class defined
+    in a notebook, an open file handle): it is read in this process instead."""
+    if workers == 0 or not isinstance(images, DatasetSet):
+        return workers
+    module = type(images.reader.dataset).__module__
+    reason = ""
+    if module == "__main__" or module.startswith(USER_MODULE_PREFIX):
+        reason = f"its class lives in {module}, which worker processes cannot import"
+    else:
+        try:
+            pickle.dumps(images.reader)
+        except Exception as exc:
+            reason = str(exc)
+    if reason:
+        log(f"reading the dataset in this process, not in workers: {reason}")
+        return 0
+    return workers
+
+
+def _file_batches(
+    images: FileSet | DatasetSet, workers: int, failed: list[int]
+) -> Iterator[torch.Tensor]:
     """Decoded uint8 batches in order; worker processes only where they pay for their start.
     The indices of files that could not be decoded (their rows hold a stand-in) go to
     `failed`."""

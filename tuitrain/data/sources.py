@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
-from tuitrain.config.data import ImageFolderData, ShapesData, TorchvisionData
+from tuitrain.config.data import (
+    DataSection,
+    FitData,
+    GivenCommon,
+    ImageFolderData,
+    PythonData,
+    ShapesData,
+    TorchvisionData,
+)
 from tuitrain.data import capacity
 from tuitrain.data.badfiles import BadFiles
 from tuitrain.data.folder import scan, shuffled
+from tuitrain.data.given import call_data_target, datasets_source
 from tuitrain.data.images import FileSet, Images, split_indices
 from tuitrain.data.seeding import SPLIT, derive_seed
 from tuitrain.data.shapes import CLASS_NAMES, draw_shapes
@@ -19,8 +29,16 @@ from tuitrain.data.vision import load_torchvision
 from tuitrain.data.walk import class_folders
 from tuitrain.errors import UserError
 
-DataSection = ShapesData | TorchvisionData | ImageFolderData
 Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class GivenDatasets:
+    """Datasets handed to tuitrain.fit() (map-style, of (image, label))."""
+
+    train: Any
+    val: Any
+    classes: list[str] | None
 
 
 @dataclass(frozen=True)
@@ -99,10 +117,37 @@ def bad_files_for(data: DataSection, list_path: Path | None) -> BadFiles:
     return BadFiles(list_path, limit)
 
 
-def load_source(data: DataSection, log: Log, bad: BadFiles | None = None) -> Source:
+def _given(data: GivenCommon, datasets: GivenDatasets, log: Log) -> Source:
+    train, val, names = datasets_source(datasets.train, datasets.val, datasets.classes, data, log)
+    if val is None:
+        if data.val_split <= 0 and isinstance(data, PythonData):
+            raise UserError(
+                "data.target returned no validation set, and data.val_split is 0",
+                hint="return (train, val) from the target, or set data.val_split (0.1 is usual)",
+            )
+        train, val = _split(train, data.val_split, 0)
+    return Source(train, val, names)
+
+
+def load_source(
+    data: DataSection,
+    log: Log,
+    bad: BadFiles | None = None,
+    given: GivenDatasets | None = None,
+) -> Source:
+    """The images a data section names; `given` holds the datasets of a tuitrain.fit() call."""
     bad = bad if bad is not None else bad_files_for(data, None)
     if isinstance(data, ShapesData):
         return _shapes(data, log)
     if isinstance(data, ImageFolderData):
         return _folder(data, log, bad)
+    if isinstance(data, PythonData):
+        return _given(data, GivenDatasets(*call_data_target(data)), log)
+    if isinstance(data, FitData):
+        if given is None:
+            raise UserError(
+                "this run's data was handed to tuitrain.fit() from Python; a preset cannot load it",
+                hint="continue it from Python: tuitrain.fit(model, train, val, resume=RUN)",
+            )
+        return _given(data, given, log)
     return _torchvision(data, log)

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 from tuitrain.data.augment import BatchAugment
 from tuitrain.data.badfiles import BadFiles, Log
 from tuitrain.data.folder import BadImage, load_image
-from tuitrain.data.images import FileSet, Images
+from tuitrain.data.images import DatasetSet, FileSet, Images
 from tuitrain.data.memory import batch_count, finish, to_float
 from tuitrain.data.seeding import AUGMENT, ORDER, derive_seed, generator
 from tuitrain.data.shard import WHOLE, Shard, global_batch_size
@@ -47,7 +47,16 @@ class SampleDataset(Dataset[Sample]):
     def __getitem__(self, index: int) -> Sample:
         source = self.images
         failed = -1
-        if isinstance(source, FileSet):
+        if isinstance(source, DatasetSet):
+            image, _ = source.reader(int(source.indices[index]))
+            label = source.labels[index]
+            if tuple(image.shape) != source.item_shape:
+                raise ValueError(
+                    f"data: {source.reader.name}[{int(source.indices[index])}] has shape "
+                    f"{tuple(image.shape)}, unlike the first item's {source.item_shape}; "
+                    "set data.image_size to resize every image"
+                )
+        elif isinstance(source, FileSet):
             image, used = _first_readable(source, index)
             failed = index if used != index else -1
             label = source.labels[used]
