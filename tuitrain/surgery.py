@@ -6,8 +6,6 @@ trains a network made for colour.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -38,8 +36,12 @@ def _replacement(norm: str, channels: int, groups: int) -> nn.Module:
     if norm == "layer":
         return ChannelLayerNorm(channels)
     if norm == "group":
-        return nn.GroupNorm(math.gcd(groups, channels), channels)
+        return nn.GroupNorm(_largest_divisor(channels, groups), channels)
     return nn.Identity()
+
+
+def _largest_divisor(channels: int, at_most: int) -> int:
+    return max(d for d in range(1, min(channels, at_most) + 1) if channels % d == 0)
 
 
 def replace_batch_norms(model: nn.Module, norm: str, groups: int) -> int:
