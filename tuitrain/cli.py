@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from tuitrain import __version__
 from tuitrain.cli_common import Command, add_set_option
 from tuitrain.cli_pictures import PICTURE_COMMANDS
+from tuitrain.cli_predict import PREDICT_COMMAND
 from tuitrain.cli_runs import RUN_COMMANDS
 from tuitrain.cli_watch import WATCH_COMMANDS
 from tuitrain.errors import UserError
@@ -81,6 +82,7 @@ COMMANDS: list[Command] = [
     *WATCH_COMMANDS,
     *PICTURE_COMMANDS,
     STUDY_COMMAND,
+    PREDICT_COMMAND,
     Command(
         "validate",
         "check presets and show every problem with its file:line:col",

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from tuitrain.config.loader import LoadedPreset, preset_to_yaml
 from tuitrain.config.preset import Preset
+from tuitrain.config.targets import user_files
 from tuitrain.control.errors import ControlError, SocketInUse
 from tuitrain.control.server import ControlServer
 from tuitrain.engine import events as ev
+from tuitrain.engine.supplied import Supplied
 from tuitrain.engine.trainer import ResumePoint, Trainer
 from tuitrain.errors import UserError
 from tuitrain.exitcodes import INTERRUPTED, for_result
@@ -43,15 +45,26 @@ class LaunchOptions:
     """Plain lines instead of the monitor: the command line sets it when asked for, and when
     stdout is no terminal to draw on."""
     log_every: float = 10.0
+    on_run: Callable[[Path], None] | None = None
+    """Told the new run's directory as soon as it exists (tuitrain.fit reads it afterwards)."""
 
 
-def start_run(loaded: LoadedPreset, options: LaunchOptions, *, world: Any = None) -> int:
-    """Train a preset; `world`: this process's rank, when several train the run."""
+def start_run(
+    loaded: LoadedPreset,
+    options: LaunchOptions,
+    *,
+    world: Any = None,
+    supplied: Supplied | None = None,
+) -> int:
+    """Train a preset; `world`: this process's rank, when several train the run; `supplied`:
+    the model and datasets of a tuitrain.fit() call."""
     with privacy.writing_under(privacy.chosen()):
-        return _start(loaded, options, world)
+        return _start(loaded, options, world, supplied)
 
 
-def _start(loaded: LoadedPreset, options: LaunchOptions, world: Any) -> int:
+def _start(
+    loaded: LoadedPreset, options: LaunchOptions, world: Any, supplied: Supplied | None
+) -> int:
     def create() -> RunDirectory:
         run = RunDirectory.create(options.runs_dir, options.name or loaded.name)
         run.write_preset(preset_to_yaml(loaded.preset))
@@ -64,6 +77,8 @@ def _start(loaded: LoadedPreset, options: LaunchOptions, world: Any) -> int:
     else:
         run = RunDirectory(Path(_agreed_run(world, None, str)))
         _write_output_to(run, world)
+    if options.on_run is not None:
+        options.on_run(run.path)
     trainer = Trainer(
         _rank_preset(loaded.preset, world),
         name=loaded.name,
@@ -73,19 +88,26 @@ def _start(loaded: LoadedPreset, options: LaunchOptions, world: Any) -> int:
         checkpoints=_sink(run, world),
         samples=run if world is None or world.is_primary else None,
         world=world,
+        supplied=supplied,
     )
     return _execute(trainer, run, options, world=world)
 
 
 def resume_run(
-    run_path: Path, options: LaunchOptions, *, epochs: int | None = None, world: Any = None
+    run_path: Path,
+    options: LaunchOptions,
+    *,
+    epochs: int | None = None,
+    world: Any = None,
+    supplied: Supplied | None = None,
 ) -> int:
     """Continue a run from its newest readable checkpoint; `epochs` extends (or sets) its length.
-    With several ranks, rank 0 checks the run and picks the checkpoint; every rank loads it."""
+    With several ranks, rank 0 checks the run and picks the checkpoint; every rank loads it.
+    `supplied`: the model and datasets of a tuitrain.fit() run, given again."""
     if not run_path.is_dir():
         raise UserError(f"{run_path} is not a run directory")
     with privacy.writing_under(privacy.chosen()) as policy:
-        return _resume(run_path, options, epochs, policy, world)
+        return _resume(run_path, options, epochs, policy, world, supplied)
 
 
 def _resume(
@@ -94,6 +116,7 @@ def _resume(
     epochs: int | None,
     policy: privacy.Policy,
     world: Any,
+    supplied: Supplied | None = None,
 ) -> int:
     run_path = run_path.absolute()  # logged and shown as a new run's path is
     run = RunDirectory(run_path)
@@ -119,6 +142,9 @@ def _resume(
         _set_epochs(held, epochs)
     preset = _preset_from(state, checkpoint)
     _check_work_left(preset, state, run_path)
+    _check_supplied(preset, supplied, run_path)
+    for file in user_files(state["preset"]):
+        print(f"tuitrain: importing {file} again, as the run's preset says", file=sys.stderr)
     trainer = Trainer(
         _rank_preset(preset, world),
         name=str(state.get("preset_name", "preset")),
@@ -129,6 +155,7 @@ def _resume(
         samples=run if world is None or world.is_primary else None,
         resume=ResumePoint(path=str(checkpoint), state=state, fallbacks=older),
         world=world,
+        supplied=supplied,
     )
     covered = int(state["progress"]["epoch"])
     return _execute(trainer, run, options, covered_epochs=covered, world=world)
@@ -168,6 +195,22 @@ def _check_work_left(preset: Preset, state: dict[str, Any], run_path: Path) -> N
         raise UserError(
             f"{run_path.name} has already trained all {done} of its {preset.train.epochs} epochs",
             hint=f"train it longer with: tuitrain resume {run_path} --epochs {done + 10}",
+        )
+
+
+def _check_supplied(preset: Preset, supplied: Supplied | None, run_path: Path) -> None:
+    from_fit = preset.model.kind == "fit" or preset.data.kind == "fit"
+    if from_fit and supplied is None:
+        raise UserError(
+            f"{run_path.name} was trained by tuitrain.fit() on a model and datasets from Python; "
+            "the command line cannot build them",
+            hint="continue it from Python: "
+            f"tuitrain.fit(model, train, val, resume={str(run_path)!r})",
+        )
+    if supplied is not None and not from_fit:
+        raise UserError(
+            f"{run_path.name} was started from a preset, not by tuitrain.fit()",
+            hint=f"continue it with: tuitrain resume {run_path}",
         )
 
 

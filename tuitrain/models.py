@@ -25,7 +25,7 @@ from tuitrain.layers import (
     init_weights,
     norm_layer,
 )
-from tuitrain.networks import Network, build_elsewhere
+from tuitrain.networks import Network, build_elsewhere, finish
 
 FAST_LOGIT_SCALE = 1 / 9
 """The speed-run net's fixed scale on the logits (it acts like a lower rate for the head)."""
@@ -39,6 +39,26 @@ def build_network(cfg: Model, *, in_channels: int, num_classes: int, image_size:
         )
     size = {"in_channels": in_channels, "num_classes": num_classes, "image_size": image_size}
     return Network(build_model(cfg, **size), cfg.kind)
+
+
+def network_for(
+    cfg: Model,
+    supplied: nn.Module | None,
+    *,
+    in_channels: int,
+    num_classes: int,
+    image_size: int,
+) -> Network:
+    """The network handed to tuitrain.fit() (with the preset's surgery and checks), or the
+    one the preset builds."""
+    if supplied is None:
+        return build_network(
+            cfg, in_channels=in_channels, num_classes=num_classes, image_size=image_size
+        )
+    network = Network(supplied, f"{type(supplied).__name__} (tuitrain.fit)")
+    norm, groups = (cfg.norm, cfg.groups) if isinstance(cfg, BuiltElsewhere) else (None, 8)
+    finish(network, norm, groups, in_channels, num_classes, image_size)
+    return network
 
 
 def build_model(cfg: Model, *, in_channels: int, num_classes: int, image_size: int) -> nn.Module:

@@ -168,7 +168,8 @@ def _weights_state(cfg: TorchvisionModel, weights: Any) -> dict[str, Any]:
                 f"weights='{cfg.weights}')\", or set model.download: true",
             )
         torch.hub.download_url_to_file(weights.url, str(path), progress=False)
-    return torch.load(path, map_location="cpu", weights_only=True)
+    state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+    return state
 
 
 def replace_head(model: nn.Module, num_classes: int) -> str:
@@ -185,7 +186,7 @@ def replace_head(model: nn.Module, num_classes: int) -> str:
         new: nn.Module = nn.Linear(old.in_features, num_classes, bias=old.bias is not None)
     else:
         assert isinstance(old, nn.Conv2d)
-        new = nn.Conv2d(old.in_channels, num_classes, old.kernel_size, old.stride, old.padding)
+        new = nn.Conv2d(old.in_channels, num_classes, kernel_size=1)  # the 1x1 conv classifiers
     parent = model.get_submodule(name.rpartition(".")[0]) if "." in name else model
     setattr(parent, name.rpartition(".")[2], new)
     return name

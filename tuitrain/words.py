@@ -150,10 +150,20 @@ def _started(event: ev.RunStarted) -> str:
         f"{'resumed' if event.resumed else 'started'} {event.preset_name}{where} on "
         f"{event.device_name} ({event.precision}): {event.epochs} epochs x "
         f"{event.steps_per_epoch} steps, {event.train_size:,} train / {event.val_size:,} val "
-        f"images, {event.num_classes} classes; {model.get('kind')} ({model.get('norm')} norm, "
-        f"{event.parameters:,} parameters), {optim.get('kind')} lr {lr(event.lr)}, "
+        f"images, {event.num_classes} classes; {_model_words(event, model)}, "
+        f"{optim.get('kind')} lr {lr(event.lr)}, "
         f"{preset.get('schedule', {}).get('kind')} schedule, augment {'+'.join(augment)}"
     )
+
+
+def _model_words(event: ev.RunStarted, model: dict[str, Any]) -> str:
+    """`cnn (batch norm, 98,314 parameters)`, `torchvision resnet18 (11,181,642 parameters;
+    norm: 20 BatchNorm2d replaced by LayerNorm)`."""
+    name = event.model or str(model.get("kind"))
+    notes = "; ".join(event.model_notes)
+    norm = f"{model.get('norm')} norm, " if model.get("norm") and not event.model_notes else ""
+    tail = f"; {notes}" if notes else ""
+    return f"{name} ({norm}{event.parameters:,} parameters{tail})"
 
 
 def _epoch(event: ev.EpochEnded) -> str:

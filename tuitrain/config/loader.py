@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,11 @@ from tuitrain.config.bundled import bundled_presets
 from tuitrain.config.document import Document, KeyPath, Location, dotted
 from tuitrain.config.explain import explain
 from tuitrain.config.extends import resolve
-from tuitrain.config.merge import with_default_kinds
+from tuitrain.config.merge import merge, with_default_kinds
 from tuitrain.config.overrides import Override, apply_override, parse_overrides
 from tuitrain.config.preset import Preset
 from tuitrain.config.problems import PresetError
-from tuitrain.config.source import SourceError, locate
+from tuitrain.config.source import PresetFile, SourceError, locate
 from tuitrain.config.targets import anchor_targets
 from tuitrain.config.yaml12 import ScalarError, resolve_plain
 
@@ -40,27 +41,32 @@ class LoadedPreset:
 
 
 def load_preset(
-    ref: str,
+    ref: str | dict[str, Any],
     overrides: Sequence[str] = (),
     *,
     world_size: int | None = None,
     settings: Sequence[Override] = (),
     asked_at: Location | None = None,
     relative_to: Path | None = None,
+    adjust: Callable[[dict[str, Any]], None] | None = None,
 ) -> LoadedPreset:
-    """The preset that ref names (a path, or a bundled name), with each `--set` override
-    applied. Raises PresetError listing every problem found. `world_size`: the ranks torchrun
-    started, when there are any (the global batch must divide among them).
+    """The preset that ref names (a path, a bundled name, or the settings themselves as a
+    dict), with each `--set` override applied. Raises PresetError listing every problem found.
+    `world_size`: the ranks torchrun started, when there are any (the global batch must divide
+    among them).
 
     A file that names presets (a study) passes its settings already read, the place it named
-    ref at, and its own folder, against which a relative path is found.
+    ref at, and its own folder, against which a relative path is found. `adjust` changes the
+    merged settings before the overrides (tuitrain.fit puts its own model and data kinds there).
     """
     parsed = [*settings, *parse_overrides(overrides)]
-    try:
-        file = locate(ref, relative_to=relative_to)
-    except SourceError as exc:
-        raise PresetError.at(asked_at or Location(ref), str(exc)) from None
-    document = resolve(file)
+    if isinstance(ref, dict):
+        document, name, shown = _from_dict(ref), "python", "<dict>"
+    else:
+        file = _locate(ref, asked_at, relative_to)
+        document, name, shown = resolve(file), file.name, file.shown
+    if adjust is not None:
+        adjust(document.tree)
     for override in parsed:
         document = apply_override(document, override)
     document = Document(
@@ -74,7 +80,27 @@ def load_preset(
         preset = Preset.model_validate(document.tree, context=context)
     except ValidationError as exc:
         raise PresetError(explain(exc, document)) from None
-    return LoadedPreset(preset, file.name, file.shown, document.tree, _advice(preset, document))
+    return LoadedPreset(preset, name, shown, document.tree, _advice(preset, document))
+
+
+def _locate(
+    ref: str, asked_at: Location | None = None, relative_to: Path | None = None
+) -> PresetFile:
+    try:
+        return locate(ref, relative_to=relative_to)
+    except SourceError as exc:
+        raise PresetError.at(asked_at or Location(ref), str(exc)) from None
+
+
+def _from_dict(settings: dict[str, Any]) -> Document:
+    """Settings given as a dict; its `extends` (a bundled name or a path) is laid under it."""
+    own = Document(copy.deepcopy(settings), "<dict>")
+    parent = own.tree.pop("extends", None)
+    if parent is None:
+        return own
+    if not isinstance(parent, str):
+        raise PresetError.at(Location("<dict>"), "extends must be a preset's name or path")
+    return merge(resolve(_locate(parent)), own)
 
 
 def _written(document: Document, shown: str) -> frozenset[KeyPath]:

@@ -142,3 +142,18 @@ def anchor_targets(document: Document) -> None:
         folder = Path(where.source).parent if where.line > 0 else Path()
         anchored = Path(os.path.abspath(folder / file))
         document.tree[path[0]][path[1]] = f"{anchored}:{target.attribute}"
+
+
+def user_files(tree: object) -> tuple[str, ...]:
+    """The user's files a resolved preset imports (model.target, data.target), absolute."""
+    files: list[str] = []
+    for path in TARGET_PATHS:
+        text = lookup(tree, path)
+        if isinstance(text, str):
+            try:
+                target = parse_target(text)
+            except ValueError:
+                continue
+            if target.is_file:
+                files.append(target.module)
+    return tuple(files)

@@ -44,7 +44,7 @@ class ItemReader:
         if isinstance(image, Image.Image):
             if image.mode not in ("L", "RGB"):
                 image = image.convert("RGB")
-            tensor = TF.pil_to_tensor(image)
+            tensor: torch.Tensor = TF.pil_to_tensor(image)
         elif isinstance(image, torch.Tensor) and image.ndim in (2, 3):
             tensor = _as_uint8(image if image.ndim == 3 else image.unsqueeze(0), where)
         else:

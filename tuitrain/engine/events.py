@@ -76,6 +76,15 @@ class RunStarted(Event):
     epoch: int = 0
     world_size: int = 1
     """Processes training the run together (data-parallel ranks); `device` is rank 0's."""
+    class_names: tuple[str, ...] = ()
+    model: str = ""
+    """The network as the user knows it: `cnn`, `torchvision resnet18`, `python nets.py:Net`."""
+    model_notes: tuple[str, ...] = ()
+    """What was done to it: pretrained weights, a replaced head, norm surgery, repeated channels."""
+    norm_replaced: int | None = None
+    """BatchNorm2d layers the model.norm surgery replaced (None when it is unset)."""
+    user_files: tuple[str, ...] = ()
+    """Absolute paths of the user's files the preset imports (model.target, data.target)."""
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,16 @@ import torch
 from torch import nn
 
 from tuitrain.config.preset import Preset
+from tuitrain.config.targets import user_files
 from tuitrain.data import PreparedData, prepare_data
 from tuitrain.data.shard import WHOLE, Shard
 from tuitrain.engine import events as ev
 from tuitrain.engine.runtime import Runtime
 from tuitrain.engine.state import Progress
+from tuitrain.engine.supplied import Supplied
 from tuitrain.engine.tracking import versions
-from tuitrain.models import build_model
+from tuitrain.models import network_for
+from tuitrain.networks import Network
 from tuitrain.optim import LearningRate, build_optimizer, build_schedule
 
 Stats = tuple[tuple[float, ...], tuple[float, ...]]
@@ -38,6 +41,8 @@ class Setup:
     optimizer: torch.optim.Optimizer
     lr: LearningRate
     scaler: torch.amp.GradScaler | None
+    network: Network
+    """How the model was built (its label, notes, norm surgery), for run_started."""
 
 
 def seed_everything(seed: int) -> None:
@@ -54,8 +59,10 @@ def build_setup(
     stats: Stats | None = None,
     shard: Shard = WHOLE,
     skipped: Path | None = None,
+    supplied: Supplied | None = None,
 ) -> Setup:
-    """`skipped`: where the image files that cannot be read are listed."""
+    """`skipped`: where the image files that cannot be read are listed. `supplied`: the model
+    and datasets handed to tuitrain.fit(), used instead of the ones the preset would build."""
     seed_everything(preset.train.seed)
     data = prepare_data(
         preset.data,
@@ -67,11 +74,17 @@ def build_setup(
         stats=stats,
         shard=shard,
         skipped_list=skipped,
+        given=supplied.datasets if supplied is not None else None,
     )
     channels, height, _ = data.image_shape
-    model = build_model(
-        preset.model, in_channels=channels, num_classes=data.num_classes, image_size=height
+    network = network_for(
+        preset.model,
+        supplied.model if supplied is not None else None,
+        in_channels=channels,
+        num_classes=data.num_classes,
+        image_size=height,
     )
+    model = network.model
     memory_format = torch.channels_last if runtime.channels_last else torch.preserve_format
     model = model.to(runtime.device).to(memory_format=memory_format)
     optimizer = build_optimizer(preset.optim, model)
@@ -94,6 +107,7 @@ def build_setup(
         optimizer=optimizer,
         lr=LearningRate(schedule),
         scaler=scaler,
+        network=network,
     )
 
 
@@ -134,4 +148,9 @@ def started_event(
         step=progress.step,
         epoch=progress.epoch,
         world_size=world_size,
+        class_names=tuple(data.class_names),
+        model=setup.network.label,
+        model_notes=tuple(setup.network.notes),
+        norm_replaced=setup.network.norm_replaced,
+        user_files=user_files(resolved),
     )

@@ -74,6 +74,8 @@ def capture_state(setup: Setup, progress: Progress, extra: dict[str, Any]) -> di
         "progress": asdict(progress),
         "rng": capture_rng(),
         "stats": {"mean": list(data.mean), "std": list(data.std)},
+        # What tuitrain.load and predict need besides the weights, for every kind of data.
+        "data": {"classes": list(data.class_names), "image_shape": list(data.image_shape)},
         **extra,
     }
 

@@ -52,6 +52,7 @@ from tuitrain.engine.runtime import resolve_runtime
 from tuitrain.engine.samples import SampleKeeper, SampleSink, Unnormalize
 from tuitrain.engine.setup import Setup, build_setup, started_event
 from tuitrain.engine.state import Progress
+from tuitrain.engine.supplied import Supplied
 from tuitrain.engine.tracking import EpochTracker
 from tuitrain.engine.world import SingleProcess, World
 
@@ -71,7 +72,9 @@ class Trainer:
         resume: ResumePoint | None = None,
         world: World | None = None,
         samples: SampleSink | None = None,
+        supplied: Supplied | None = None,
     ) -> None:
+        """`supplied`: the model and datasets of a tuitrain.fit() call."""
         self.preset = preset
         self.name = name
         self.resolved = resolved if resolved is not None else preset.model_dump(mode="json")
@@ -82,6 +85,7 @@ class Trainer:
         self.result: ev.Finished | ev.Failed | None = None
         self._checkpoints = checkpoints
         self._resume = resume
+        self.supplied = supplied
         self._world: World = world if world is not None else SingleProcess()
         self._samples = samples
         self._queue: queue.SimpleQueue[cmd.Command] = queue.SimpleQueue()
@@ -156,6 +160,7 @@ class TrainingRun:
             stats=stats,
             shard=world.shard,
             skipped=trainer.skipped_files,
+            supplied=trainer.supplied,
         )
         world.prepare_model(setup, trainer.preset)
         data = setup.data

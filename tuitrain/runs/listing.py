@@ -60,7 +60,7 @@ def list_runs(runs_dir: Path) -> list[RunSummary]:
 
 
 def format_table(runs: list[RunSummary]) -> str:
-    header = ("RUN", "PRESET", "STATUS", "EPOCHS", "BEST", "DURATION", "STARTED")
+    header = ("RUN", "PRESET", "STATUS", "EPOCHS", "BEST", "DURATION", "STARTED", "MODEL")
     rows = [header, *(_row(run) for run in runs)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join(
@@ -86,4 +86,24 @@ def _row(run: RunSummary) -> tuple[str, ...]:
         best_text,
         duration(elapsed) if isinstance(elapsed, (int, float)) else "-",
         started,
+        _model(status),
     )
+
+
+def _model(status: dict[str, object]) -> str:
+    """`torchvision resnet18 (11.2M)`: the network as the user knows it, and its size."""
+    model, parameters = status.get("model"), status.get("parameters")
+    if not isinstance(model, str) or not model:
+        return "-"
+    if isinstance(parameters, int):
+        return f"{model} ({count(parameters)})"
+    return model
+
+
+def count(parameters: int) -> str:
+    """1.2M, 35.1k, 812: a parameter count at a glance."""
+    if parameters >= 1_000_000:
+        return f"{parameters / 1e6:.1f}M"
+    if parameters >= 1_000:
+        return f"{parameters / 1e3:.1f}k"
+    return str(parameters)

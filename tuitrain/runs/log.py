@@ -229,7 +229,16 @@ def _keep_epochs_up_to(path: Path, covered: int) -> None:
 
 
 def _status_changes(event: ev.Event) -> dict[str, Any]:
-    if isinstance(event, (ev.RunStarted, ev.Resumed, ev.RunResumed)):
+    if isinstance(event, ev.RunStarted):
+        model = event.model or str(event.preset.get("model", {}).get("kind", ""))
+        return {
+            "status": "running",
+            "step": event.step,
+            "paused_at": None,
+            "model": model,
+            "parameters": event.parameters,
+        }
+    if isinstance(event, (ev.Resumed, ev.RunResumed)):
         return {"status": "running", "step": event.step, "paused_at": None}
     if isinstance(event, ev.Paused):
         return {"status": "paused", "step": event.step, "paused_at": event.time}

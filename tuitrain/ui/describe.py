@@ -115,7 +115,15 @@ def model(preset: dict[str, Any]) -> str:
     section = _section(preset, "model")
     if not section:
         return ""
-    parts = [str(section.get("kind", "?"))]
+    kind = str(section.get("kind", "?"))
+    if kind in ("torchvision", "timm"):
+        return f"{kind} {section.get('name', '?')}"
+    if kind == "python":
+        module, _, attribute = str(section.get("target", "?")).rpartition(":")
+        return f"python {module.rsplit('/', 1)[-1]}:{attribute}"
+    if kind == "fit":
+        return f"{section.get('name') or 'network'} (tuitrain.fit)"
+    parts = [kind]
     widths = section.get("widths")
     if isinstance(widths, list):
         parts.append("-".join(str(w) for w in widths))
