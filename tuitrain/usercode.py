@@ -12,11 +12,12 @@ import importlib
 import importlib.util
 import inspect
 import sys
+import sysconfig
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import Any
 
 from tuitrain.config.targets import Target, parse_target
@@ -51,8 +52,33 @@ def user_traceback(exc: BaseException) -> str:
     return "".join(lines)
 
 
-def has_user_frames(tb: TracebackType | None, files: set[str]) -> bool:
-    return any(frame.filename in files for frame in traceback.extract_tb(tb))
+_LIBRARY_ROOTS = tuple(
+    {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
+
+
+def _is_users(filename: str) -> bool:
+    """A frame of the user's own code: outside tuitrain, the standard library and installed
+    packages (a model file beside the preset, a notebook cell, an editable package)."""
+    return not filename.startswith((_PACKAGE_ROOT, *_LIBRARY_ROOTS)) and not filename.startswith(
+        "<frozen"
+    )
+
+
+TRAINING_EXPECTS = (
+    "tuitrain expects the model to map a float batch (N, C, H, W) to class scores "
+    "(N, classes), and each dataset item to be (image, int label)"
+)
+
+
+def failure_in_user_code(exc: BaseException) -> str | None:
+    """For an exception raised inside the user's code while training: their traceback and a
+    line saying what tuitrain expected; None when the exception did not pass through it."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not any(_is_users(frame.filename) for frame in frames):
+        return None
+    summary = f"the user's code raised {type(exc).__name__} during training; {TRAINING_EXPECTS}"
+    return f"{user_traceback(exc).rstrip()}\n{summary}"
 
 
 @contextmanager

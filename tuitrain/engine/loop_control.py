@@ -14,6 +14,7 @@ import torch
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
 from tuitrain.errors import UserError
+from tuitrain.usercode import failure_in_user_code
 
 
 class StopRun(Exception):
@@ -55,6 +56,9 @@ def failed_event(exc: Exception, *, step: int | None, batch_size: int) -> ev.Fai
             f"--set data.batch_size={max(1, batch_size // 2)}",
             step=step,
         )
+    theirs = failure_in_user_code(exc)
+    if theirs is not None:  # their code, so their traceback: none of tuitrain's frames
+        return ev.Failed(error="user_code", message=theirs, step=step)
     return ev.Failed(
         error=type(exc).__name__,
         message=str(exc) or type(exc).__name__,
