@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,12 +62,12 @@ def in_jupyter() -> bool:
     return kernel is not None and type(kernel).__name__ == "ZMQInteractiveShell"
 
 
-def _fit_sections(model: Any, has_val: bool) -> Any:
+def _fit_sections(model: Any, has_val: bool, loaders: bool) -> Any:
     def adjust(tree: dict[str, Any]) -> None:
         given = tree.get("data")
         data: dict[str, Any] = given if isinstance(given, dict) else {}
         kept = {key: data[key] for key in _FIT_DATA_KEYS if key in data}
-        tree["data"] = {"kind": "fit", "val_given": has_val, **kept}
+        tree["data"] = {"kind": "fit", "val_given": has_val, "loaders": loaders, **kept}
         tree["model"] = {"kind": "fit", "name": type(model).__name__}
 
     return adjust
@@ -77,19 +78,20 @@ def _overrides(settings: Mapping[str, Any] | None) -> list[str]:
     return [f"{key}={json.dumps(value)}" for key, value in (settings or {}).items()]
 
 
-def _check_objects(model: Any, train: Any, val: Any) -> None:
+def _check_objects(model: Any, train: Any, val: Any) -> bool:
+    """Whether train (and val) are DataLoaders; refuses what tuitrain.fit cannot train on."""
     from torch import nn
     from torch.utils.data import DataLoader
 
     if not isinstance(model, nn.Module):
         raise UserError(f"model is a {type(model).__name__}; tuitrain.fit needs an nn.Module")
-    for name, value in (("train", train), ("val", val)):
-        if isinstance(value, DataLoader):
-            raise UserError(
-                f"{name} is a DataLoader; give tuitrain.fit its Dataset "
-                f"({name}.dataset): tuitrain batches, shuffles and augments it itself, on the "
-                "in-memory path when it fits",
-            )
+    loaders = isinstance(train, DataLoader)
+    if val is not None and isinstance(val, DataLoader) != loaders:
+        raise UserError(
+            "give train and val alike: both Datasets (tuitrain batches them) or both DataLoaders "
+            "(used as they are)"
+        )
+    return loaders
 
 
 def fit(
@@ -118,7 +120,12 @@ def fit(
     from tuitrain.launch import LaunchOptions, resume_run, start_run
     from tuitrain.runs.resolve import default_runs_dir, resolve_run
 
-    _check_objects(model, train, val)
+    loaders = _check_objects(model, train, val)
+    if threading.current_thread() is not threading.main_thread():
+        raise UserError(
+            "tuitrain.fit runs on the main thread: it stops the run cleanly on Ctrl-C and "
+            "SIGTERM, whose handlers live there"
+        )
     quiet = _headless(headless)
     folder = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     created: list[Path] = []
@@ -132,7 +139,8 @@ def fit(
     source = str(preset) if isinstance(preset, Path) else preset
     from tuitrain.config.loader import load_preset
 
-    loaded = load_preset(source, _overrides(set), adjust=_fit_sections(model, val is not None))
+    adjust = _fit_sections(model, val is not None, loaders)
+    loaded = load_preset(source, _overrides(set), adjust=adjust)
     code = start_run(loaded, options, supplied=supplied)
     return _result(created[0], model, code)
 

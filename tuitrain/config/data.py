@@ -216,6 +216,9 @@ class FitData(GivenCommon):
     kind: Literal["fit"] = "fit"
     val_given: bool = False
     """Whether tuitrain.fit was given a validation set."""
+    loaders: bool = False
+    """Whether tuitrain.fit was given DataLoaders, used as they are (their batch size, order
+    and transforms; the settings above that batch, shuffle or normalize do not apply)."""
     val_split: Fraction = 0.0
     """Fraction of the training set held out for validation when no val set is given."""
 

@@ -28,6 +28,7 @@ from tuitrain.data.stats import (
     uint8_chunks,
 )
 from tuitrain.data.stream import SampleDataset, make_loader, resolve_workers
+from tuitrain.data.user_loaders import user_loaders
 from tuitrain.errors import UserError
 from tuitrain.usercode import USER_MODULE_PREFIX
 
@@ -57,6 +58,15 @@ def prepare_data(
     cannot be read are listed in `skipped_list` (see badfiles). `given` holds the datasets of a
     tuitrain.fit() call.
     """
+    if given is not None and given.loaders:
+        return user_loaders(
+            given.train,
+            given.val,
+            given.classes,
+            device=device,
+            channels_last=channels_last,
+            log=log,
+        )
     bad = bad_files_for(data, skipped_list)
     source = load_source(data, log, bad, given)
     train: Images = first(source.train, data.train_subset)

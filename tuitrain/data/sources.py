@@ -40,6 +40,13 @@ class GivenDatasets:
     val: Any
     classes: list[str] | None
 
+    @property
+    def loaders(self) -> bool:
+        """Whether these are DataLoaders, to be used as they are."""
+        from torch.utils.data import DataLoader
+
+        return isinstance(self.train, DataLoader)
+
 
 @dataclass(frozen=True)
 class Source:
