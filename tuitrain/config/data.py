@@ -194,6 +194,8 @@ class ImageFolderData(DataCommon):
 class GivenCommon(DataCommon):
     image_size: Annotated[int, Field(ge=8, le=512)] | None = None
     """Resize every image to this square size (needed when the images differ in size)."""
+    val_split: Fraction = 0.1
+    """Fraction of the training set held out for validation when no validation set is given."""
 
 
 class PythonData(GivenCommon):
@@ -206,8 +208,6 @@ class PythonData(GivenCommon):
     """'data.py:make' (a file, relative to the preset's folder) or 'package.module:make'."""
     args: dict[str, Any] = Field(default_factory=dict)
     """Keyword arguments for the target."""
-    val_split: Fraction = 0.1
-    """Fraction of the training set held out for validation when the target returns none."""
 
 
 class FitData(GivenCommon):
@@ -220,7 +220,7 @@ class FitData(GivenCommon):
     """Whether tuitrain.fit was given DataLoaders, used as they are (their batch size, order
     and transforms; the settings above that batch, shuffle or normalize do not apply)."""
     val_split: Fraction = 0.0
-    """Fraction of the training set held out for validation when no val set is given."""
+    """Fraction of the training set held out when tuitrain.fit is given no validation set."""
 
 
 Data = Annotated[

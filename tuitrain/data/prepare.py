@@ -190,9 +190,11 @@ def _file_batches(
         yield batch
 
 
-def _unreadable(images: FileSet, failed: list[int], bad: BadFiles, log: Log) -> None:
+def _unreadable(images: FileSet | DatasetSet, failed: list[int], bad: BadFiles, log: Log) -> None:
     """Count the files decoding found unreadable (truncated bodies pass the scan's header
-    check) against the same limit as the scan's."""
+    check) against the same limit as the scan's. A user's dataset has no files to skip."""
+    if not isinstance(images, FileSet):
+        return
     found = [BadFile(images.paths[i], decode_problem(images.paths[i])) for i in failed]
     bad.check(found, len(images), None, log)
 
