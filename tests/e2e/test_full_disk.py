@@ -18,6 +18,7 @@ from tests.e2e.helpers import read_events, run_argv, the_run_dir, wait_for_event
 from tests.e2e.warm import WarmLauncher, WarmProcess
 from tuitrain.exitcodes import NOT_SAVED
 from tuitrain.runs.checkpoint import load_checkpoint
+from tuitrain.runs.listing import list_runs
 
 
 @contextlib.contextmanager
@@ -66,6 +67,7 @@ def test_a_disk_that_fills_mid_run_is_said_once_and_the_run_ends_saying_what_was
         status = json.loads((run / "status.json").read_text())
         events = read_events(run)
         last = load_checkpoint(run / "checkpoints" / "last.pt")
+        [listed] = list_runs(runs_dir)
     stdout, stderr = out.read_text(), err.read_text()
     assert code == NOT_SAVED, process.output()
     assert "Traceback" not in stderr
@@ -77,6 +79,7 @@ def test_a_disk_that_fills_mid_run_is_said_once_and_the_run_ends_saying_what_was
     assert "the newest saved one holds epoch 1" in status["unsaved"]
     assert "events of events.jsonl (No space left on device)" in status["unsaved"]
     assert last["progress"]["epoch"] == 1  # the work that was saved is whole
+    assert listed.state == "unsaved"  # as tuitrain runs shows it
     assert events[-1]["type"] != "finished"  # the log could not hold the end; the status does
     assert "NOT SAVED" in stdout.splitlines()[-1]
 
