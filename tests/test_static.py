@@ -3,9 +3,11 @@ pyproject.toml (lint-imports) and the type check (mypy). Each failure names the 
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +29,24 @@ def test_the_import_contracts_hold() -> None:
     assert result.returncode == 0, (
         "an import contract is broken; run `lint-imports` in the repository root to see it\n"
         + result.stdout[-4000:]
+        + result.stderr[-2000:]
+    )
+
+
+def test_the_package_type_checks() -> None:
+    """mypy on the whole package, strict on tuitrain/engine and tuitrain/config (pyproject.toml,
+    [tool.mypy]). Its cache lives in the temp folder, so a second run takes seconds."""
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    cache = Path(tempfile.gettempdir()) / f"tuitrain-mypy-{checkout}"
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "tuitrain", "--cache-dir", str(cache)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, (
+        "the type check failed; run `mypy tuitrain` in the repository root to see it\n"
+        + result.stdout[-6000:]
         + result.stderr[-2000:]
     )
 

@@ -11,13 +11,15 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tuitrain.cli_common import Command, add_runs_dir, add_set_option, can_draw
 from tuitrain.exitcodes import BAD_INPUT
 from tuitrain.runs.resolve import where
 
 if TYPE_CHECKING:
+    from tuitrain.config.preset import Preset
+    from tuitrain.distributed.env import Placement
     from tuitrain.engine.events import Event
     from tuitrain.launch import LaunchOptions
 
@@ -103,7 +105,7 @@ def _check_devices(devices: int | None, world_size: int) -> None:
         )
 
 
-def _as_rank(placement: object, preset: object, body: Callable[[object], int]) -> int:
+def _as_rank(placement: Placement, preset: Preset, body: Callable[[Any], int]) -> int:
     """Run `body` as one rank of the job: join it, and leave the launcher a one-line reason
     when this rank ends on an error."""
     from tuitrain.distributed.startup import run_as_rank

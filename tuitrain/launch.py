@@ -18,8 +18,9 @@ from tuitrain.config.targets import user_files
 from tuitrain.control.errors import ControlError, SocketInUse
 from tuitrain.control.server import ControlServer
 from tuitrain.engine import events as ev
+from tuitrain.engine.checkpointer import ResumePoint
 from tuitrain.engine.supplied import Supplied
-from tuitrain.engine.trainer import ResumePoint, Trainer
+from tuitrain.engine.trainer import Trainer
 from tuitrain.errors import UserError
 from tuitrain.exitcodes import INTERRUPTED, for_result
 from tuitrain.headless import HeadlessPrinter

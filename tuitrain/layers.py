@@ -91,7 +91,7 @@ class Head(nn.Module):
         self.scale = scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logits = self.linear(self.dropout(self.pool(x).flatten(1)))
+        logits: torch.Tensor = self.linear(self.dropout(self.pool(x).flatten(1)))
         return logits * self.scale if self.scale != 1.0 else logits
 
 
@@ -105,7 +105,8 @@ class Classifier(nn.Module):
         self.head = head
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.stages(self.stem(x)))
+        logits: torch.Tensor = self.head(self.stages(self.stem(x)))
+        return logits
 
 
 @torch.no_grad()

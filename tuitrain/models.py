@@ -123,13 +123,16 @@ class BasicBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branch = self.norm2(self.conv2(self.act1(self.norm1(self.conv1(x)))))
-        return self.act2(branch + self.shortcut(x))
+        out: torch.Tensor = self.act2(branch + self.shortcut(x))
+        return out
 
     @torch.no_grad()
     def zero_branch(self) -> None:
         """Start as (almost) the identity: the residual branch outputs zeros until it learns."""
         if has_scale(self.norm2):
-            self.norm2.weight.zero_()
+            scale = self.norm2.weight
+            assert isinstance(scale, torch.Tensor)
+            scale.zero_()
         else:
             # Without a norm scale, the last conv itself starts at zero (as in Fixup).
             self.conv2.weight.zero_()

@@ -87,7 +87,8 @@ def build_optimizer(cfg: Optim, model: nn.Module) -> torch.optim.Optimizer:
         raise ValueError("the model has no trainable parameters")
     device = groups[0]["params"][0].device
     # lr stays a Python float (never capturable): the loop rewrites it before every step.
-    return cls(groups, lr=cfg.lr, **options(cfg), **implementation(cls, device))
+    settings: dict[str, Any] = {"lr": cfg.lr, **options(cfg), **implementation(cls, device)}
+    return cls(groups, **settings)
 
 
 def _positive(value: float, what: str) -> float:

@@ -20,6 +20,8 @@ from tuitrain.engine import commands as cmd
 from tuitrain.exitcodes import INTERRUPTED, TERMINATED
 
 EXIT_CODES = {"SIGINT": INTERRUPTED, "SIGTERM": TERMINATED}
+Handler = Callable[[int, FrameType | None], Any] | int | None
+"""What signal.signal gives back: a function, SIG_DFL or SIG_IGN, or None (set outside Python)."""
 
 
 class SignalBridge:
@@ -36,7 +38,7 @@ class SignalBridge:
         self._on_hangup = on_hangup
         self._announce = announce  # off under the monitor, which owns the terminal
         self.received: str | None = None
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Handler] = {}
         self._terminal: TerminalState | None = None
 
     def install(self) -> None:
@@ -55,7 +57,8 @@ class SignalBridge:
 
     def restore(self) -> None:
         for signum, handler in self._previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
+            if handler is not None:  # None: a handler not set from Python, nothing to put back
+                signal.signal(signum, handler)
         self._previous.clear()
 
     @property
@@ -123,5 +126,6 @@ class TerminalState:
 
     def restore(self) -> None:
         with contextlib.suppress(OSError, termios.error):
-            os.write(sys.__stdout__.fileno(), self.RESET.encode())
+            if sys.__stdout__ is not None:  # None when Python started without a stdout
+                os.write(sys.__stdout__.fileno(), self.RESET.encode())
             termios.tcsetattr(self.fd, termios.TCSADRAIN, self.attributes)

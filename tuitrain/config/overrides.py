@@ -117,7 +117,8 @@ def apply_override(document: Document, override: Override) -> Document:
     if override.index is not None:
         value, origins = _with_item(document, override)
         for at, _ in walk(override.value):
-            origins[(*path, override.index, *at)] = written
+            item: KeyPath = (*path, override.index, *at)
+            origins[item] = written
     else:
         for at, _ in walk(value):
             origins[path + at] = written

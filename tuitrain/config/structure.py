@@ -206,8 +206,10 @@ def default_kinds() -> dict[KeyPath, str]:
         path, model = pending.pop()
         for name, info in model.model_fields.items():
             default = info.default
-            if info.discriminator == "kind" and isinstance(default, BaseModel):
-                found[(*path, name)] = default.kind  # type: ignore[attr-defined]
+            kind = getattr(default, "kind", None)
+            if info.discriminator == "kind" and isinstance(kind, str):
+                section: KeyPath = (*path, name)
+                found[section] = kind
             members = _union_members(_unwrap(info.annotation)[0]) or [info.annotation]
             pending.extend(((*path, name), member) for member in members if is_model(member))
     return found

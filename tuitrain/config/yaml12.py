@@ -149,6 +149,8 @@ class _Builder:
 
     def at(self, event: ev.Event) -> Location:
         mark = event.start_mark
+        if mark is None:  # PyYAML's parser marks every event; a hand-made one may not
+            return Location(self.source)
         return Location(self.source, mark.line + 1, mark.column + 1)
 
     def fail(self, event: ev.Event, message: str) -> PresetError:
@@ -256,7 +258,7 @@ class _Builder:
     def alias(self, event: ev.AliasEvent) -> None:
         if self.awaiting_key():
             raise self.fail(event, "a key must be a plain name, not an alias")
-        anchor = self.anchors.get(event.anchor)
+        anchor = self.anchors.get(event.anchor) if event.anchor is not None else None
         if anchor is None:
             raise self.fail(event, f"alias *{event.anchor} refers to no anchor defined before it")
         self.count(event, anchor.size)

@@ -8,6 +8,7 @@ run (another user's, or another protocol).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -29,8 +30,11 @@ ACTIONS: dict[str, type[cmd.Command]] = {
     "validate": cmd.Validate,
     "stop": cmd.Stop,
 }
-VALUE_NAMES = {"lr-scale": "factor", "lr": "value"}
-"""Actions that take a number, and the command argument it becomes."""
+WITH_VALUE: dict[str, Callable[[float], cmd.Command]] = {
+    "lr-scale": lambda value: cmd.ScaleLR(source="ctl", factor=value),
+    "lr": lambda value: cmd.SetLR(source="ctl", value=value),
+}
+"""Actions that take a number, and the command it becomes."""
 
 
 def ctl_main(
@@ -71,14 +75,14 @@ def build_command(action: str, value: float | None) -> cmd.Command:
     kind = ACTIONS.get(action)
     if kind is None:
         raise BadInput(f"unknown action {action!r}; one of: {', '.join(ACTIONS)}")
-    arg = VALUE_NAMES.get(action)
-    if arg is None:
+    with_value = WITH_VALUE.get(action)
+    if with_value is None:
         if value is not None:
             raise BadInput(f"{action} takes no value")
         return kind(source="ctl")
     if value is None:
         raise BadInput(f"{action} needs a value, e.g. tuitrain ctl RUN {action} 0.5")
     try:
-        return kind(source="ctl", **{arg: float(value)})
+        return with_value(float(value))
     except (TypeError, ValueError) as exc:
         raise BadInput(f"{action}: {exc}") from None

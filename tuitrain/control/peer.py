@@ -16,4 +16,4 @@ def peer_uid(sock: socket.socket) -> int | None:
         return None
     raw = sock.getsockopt(socket.SOL_SOCKET, option, _UCRED.size)
     _pid, uid, _gid = _UCRED.unpack(raw)
-    return uid
+    return int(uid)

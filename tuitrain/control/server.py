@@ -270,9 +270,10 @@ class ControlServer:
         listener.close()
         # Only our own socket: after a takeover the path may name someone else's.
         try:
-            info = os.lstat(self._path) if self._path else None
-            if info is not None and (info.st_dev, info.st_ino) == self._identity:
-                os.unlink(self._path)  # type: ignore[arg-type]
+            path = self._path
+            info = os.lstat(path) if path else None
+            if path and info is not None and (info.st_dev, info.st_ino) == self._identity:
+                os.unlink(path)
         except OSError:
             pass
 

@@ -155,7 +155,7 @@ def _worker_context() -> multiprocessing.context.BaseContext | None:
 
 
 def make_loader(
-    dataset: Dataset[tuple[Tensor, Tensor]],
+    dataset: Dataset[Sample],
     *,
     batch_size: int,
     workers: int,
@@ -164,10 +164,14 @@ def make_loader(
     drop_last: bool = False,
     persistent: bool = True,
 ) -> DataLoader[Sample]:
-    extra: dict[str, object] = {}
-    if workers > 0:
-        extra["multiprocessing_context"] = _worker_context()
-        extra["persistent_workers"] = persistent
+    if workers == 0:  # the worker settings are refused without workers
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            sampler=sampler,
+            drop_last=drop_last,
+            pin_memory=device.type == "cuda",
+        )
     return DataLoader(
         dataset,
         batch_size=batch_size,
@@ -175,7 +179,8 @@ def make_loader(
         drop_last=drop_last,
         num_workers=workers,
         pin_memory=device.type == "cuda",
-        **extra,  # type: ignore[arg-type]
+        multiprocessing_context=_worker_context(),
+        persistent_workers=persistent,
     )
 
 

@@ -22,7 +22,8 @@ class RandomSharpness:
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         factor = self.low + (self.high - self.low) * torch.rand(()).item()
-        return TF.adjust_sharpness(image, factor)
+        sharpened: torch.Tensor = TF.adjust_sharpness(image, factor)
+        return sharpened
 
 
 def sample_transform(

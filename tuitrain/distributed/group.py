@@ -67,5 +67,6 @@ def open_groups(placement: Placement, device: torch.device, timeout_s: float) ->
         raise
     except Exception as exc:  # torch raises several kinds here, all of them C++ texts
         raise explain_setup_error(exc, timeout_s) from None
-    assert side is not None
+    # Every rank is a member of the side group, so new_group gave a group, not its sentinel.
+    assert isinstance(side, dist.ProcessGroup)
     return Groups(placement, backend, device, side, timeout_s)

@@ -119,7 +119,7 @@ def resumed_preset(run_dir: Path) -> Preset:
     """The preset a run directory was started with (for how its ranks join: device, timeouts,
     devices); the defaults where it cannot be read (the checkpoint decides the rest)."""
     from tuitrain.config.loader import load_preset
-    from tuitrain.runs.rundir import PRESET
+    from tuitrain.runs.files import PRESET
 
     try:
         return load_preset(str(run_dir / PRESET)).preset

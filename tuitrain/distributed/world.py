@@ -188,7 +188,7 @@ class RankWorld:
         ddp.register_comm_hook(None, self._weight.hook)
         train_forward: Callable[[torch.Tensor], torch.Tensor] = ddp
         if preset.train.compile:
-            train_forward = torch.compile(ddp)  # type: ignore[assignment]
+            train_forward = torch.compile(ddp)
         setup.model = model
         setup.forward = _TrainOrEval(model, train_forward)
 

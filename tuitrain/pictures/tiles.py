@@ -49,7 +49,8 @@ def resize_nearest(pixels: Pixels, width: int, height: int) -> Pixels:
     h, w = pixels.shape[:2]
     rows = np.minimum((np.arange(height) + 0.5) * h / height, h - 1).astype(np.int64)
     cols = np.minimum((np.arange(width) + 0.5) * w / width, w - 1).astype(np.int64)
-    return pixels[rows][:, cols]
+    picked: Pixels = pixels[rows][:, cols]
+    return picked
 
 
 def fit_cells(shape: tuple[int, int], cols: int, rows: int) -> tuple[int, int]:

@@ -41,7 +41,7 @@ def _temporary_beside(path: Path) -> Iterator[tuple[BinaryIO, Path]]:
 
 
 def atomic_write(
-    path: Path, write: Callable[[BinaryIO], None], *, keep_previous: Path | None = None
+    path: Path, write: Callable[[BinaryIO], object], *, keep_previous: Path | None = None
 ) -> None:
     """Write `path` through `write(handle)`, atomically.
 

@@ -12,7 +12,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 import torch
 
@@ -49,7 +49,7 @@ def save_checkpoint(
     def write(handle: BinaryIO) -> None:
         watched = _WatchedWrites(handle)
         try:
-            torch.save(state, watched)
+            torch.save(state, cast(IO[bytes], watched))  # torch uses write and flush only
         except RuntimeError as exc:
             # torch's zip writer reports a failed or short write as a RuntimeError ("unexpected
             # pos ..."); the OSError that caused it, if any, was swallowed on the way.

@@ -93,7 +93,7 @@ def write_tensorboard(events: Iterable[ev.Event], log_dir: Path) -> int:
         for event in events:
             for tag, value in _scalars(event):
                 if value is not None:
-                    writer.add_scalar(tag, value, event.step, walltime=event.time)
+                    writer.add_scalar(tag, value, getattr(event, "step", None), walltime=event.time)
                     written += 1
     return written
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +49,7 @@ def write_samples(run_dir: Path, kind: str, pictures: Pictures, names: list[str]
     """Save one kind of pictures; returns the .npz path relative to the run directory."""
     folder = run_dir / SAMPLES
     folder.mkdir(exist_ok=True)
-    arrays = {
+    arrays: dict[str, Any] = {
         "images": pictures.images,
         "labels": np.asarray(pictures.labels, dtype=np.int64),
         "predicted": np.asarray(pictures.predicted, dtype=np.int64),

@@ -75,13 +75,14 @@ class MonitorApp(App[int]):
     CSS_PATH = Path(__file__).with_name("monitor.tcss")  # absolute: subclasses live elsewhere
     TITLE = "tuitrain"
     ENABLE_COMMAND_PALETTE = False
-    HORIZONTAL_BREAKPOINTS: ClassVar = [
+    # Textual declares the breakpoints as instance variables, so no ClassVar here.
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012
         (0, "-narrow"),
         (60, "-medium"),
         (76, "-full"),
         (110, "-wide"),
     ]
-    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (22, "-normal"), (40, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (22, "-normal"), (40, "-tall")]  # noqa: RUF012
 
     KEYS: ClassVar[tuple[KeyAction, ...]] = MONITOR_KEYS
     STOP_REASON: ClassVar[str] = "quit from the monitor"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Static
@@ -93,7 +93,7 @@ class ComparePlot(PlotextPlot):
         self.metric = metric
         self.with_train = False
 
-    def render(self) -> Text:
+    def render(self) -> RenderResult:
         width, height = self.size
         if width < MIN_WIDTH or height < MIN_HEIGHT:
             return Text(f"{self.metric}: needs more room", style="dim")

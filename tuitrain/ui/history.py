@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -310,7 +311,7 @@ def _has_point_at(series: BucketSeries, x: float) -> bool:
     return span is not None and abs(span[1] - x) < 1e-6
 
 
-_HANDLERS = {
+_HANDLERS: dict[type[ev.Event], Callable[[RunHistory, Any], None]] = {
     ev.RunStarted: RunHistory._on_started,
     ev.StepProgress: RunHistory._on_step,
     ev.Validated: RunHistory._on_validated,

@@ -53,7 +53,7 @@ def detect_protocol(env: Mapping[str, str] = os.environ) -> ImageMode:
     global _protocol
     forced = env.get("TUITRAIN_IMAGES", "").strip().lower()
     if forced in MODES:
-        _protocol = forced  # type: ignore[assignment]
+        _protocol = forced
     elif _protocol is None:
         _protocol = _ask_terminal() if sys.__stdout__ and sys.__stdout__.isatty() else "halfblock"
     return _protocol

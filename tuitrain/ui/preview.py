@@ -59,7 +59,7 @@ class PreviewApp(App[None]):
         self._show()
 
     def on_resize(self) -> None:
-        if self.is_mounted:
+        if self.is_running:
             self._show()
 
     def action_redraw(self) -> None:

@@ -194,8 +194,8 @@ def epoch_ticks(plt: Plot, hi: float, width: int) -> None:
     for spacing in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000):
         if hi / spacing <= room:
             break
-    ticks = list(range(0, int(hi) + 1, spacing))
-    plt.xticks(ticks, [str(t) for t in ticks])
+    ticks = [float(t) for t in range(0, int(hi) + 1, spacing)]
+    plt.xticks(ticks, [f"{t:g}" for t in ticks])
 
 
 def spans_decades(values: list[float], decades: float) -> bool:
@@ -244,7 +244,7 @@ def decade_label(exponent: int) -> str:
 def tick_labels(ticks: list[float], width: int = TICK_WIDTH) -> list[str]:
     """At most `width` characters each: plotext's labels where they fit (as many decimals as
     it takes to tell the ticks apart: `2.24`, `0.045`), else scientific (`1.4e19`)."""
-    labels = get_labels(ticks)
+    labels: list[str] = get_labels(ticks)
     if all(len(label) <= width for label in labels):
         return labels
     # The most digits that fit; fewer only where they tell more ticks apart.
