@@ -194,8 +194,8 @@ def epoch_ticks(plt: Plot, hi: float, width: int) -> None:
     for spacing in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000):
         if hi / spacing <= room:
             break
-    ticks = [float(t) for t in range(0, int(hi) + 1, spacing)]
-    plt.xticks(ticks, [f"{t:g}" for t in ticks])
+    ticks: list[float] = list(range(0, int(hi) + 1, spacing))  # ints, as plotext lays them out
+    plt.xticks(ticks, [str(t) for t in ticks])
 
 
 def spans_decades(values: list[float], decades: float) -> bool:
