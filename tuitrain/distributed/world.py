@@ -36,6 +36,8 @@ from tuitrain.engine.loop_control import RunFailure
 from tuitrain.engine.meter import Reading
 
 if TYPE_CHECKING:
+    from torch._C._distributed_c10d import Store
+
     from tuitrain.config.preset import Preset
     from tuitrain.engine.setup import Setup
 
@@ -113,7 +115,7 @@ class RankWorld:
         return None
 
     @staticmethod
-    def _store() -> dist.Store:
+    def _store() -> Store:
         return dist.distributed_c10d._get_default_store()
 
     def close(self) -> None:

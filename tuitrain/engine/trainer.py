@@ -209,8 +209,8 @@ class TrainingRun:
             self.clock.restart(self.progress.elapsed)
             for warning in passed:  # first: why the run goes back further than expected
                 self.emit(warning)
-            ranks = (int(self._resume.state.get("world_size", 1)), self._world.world_size)
-            for event in resumed_events(self.setup, self._resume.path, self.progress, ranks):
+            saved_by = (int(self._resume.state.get("world_size", 1)), self._world.world_size)
+            for event in resumed_events(self.setup, self._resume.path, self.progress, saved_by):
                 self.emit(event)
         self.rate.start(self.progress.step)
         self._take_snapshot()
