@@ -58,12 +58,17 @@ class MistakeCollector:
         scores = torch.where(wrong, confidence, torch.full_like(confidence, -1.0))
         self._wrong = wrong.sum() if self._wrong is None else self._wrong + wrong.sum()
         top = scores.topk(min(self.keep, scores.shape[0])).indices
-        candidates = (scores[top], x[top].detach().float(), y[top], predicted[top])
+        candidates: tuple[torch.Tensor, ...] = (
+            scores[top],
+            x[top].detach().float(),
+            y[top],
+            predicted[top],
+        )
         if self._scores is not None:
             assert self._images is not None and self._labels is not None
             assert self._predicted is not None
             kept = (self._scores, self._images, self._labels, self._predicted)
-            candidates = tuple(  # type: ignore[assignment]
+            candidates = tuple(
                 torch.cat([old, new]) for old, new in zip(kept, candidates, strict=True)
             )
         best = candidates[0].topk(min(self.keep, candidates[0].shape[0])).indices

@@ -56,8 +56,7 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(Text(note, style="dim"))
             yield Static(Text("esc or ? closes this help", style="dim"))
 
-    def action_dismiss(self) -> None:  # type: ignore[override]
-        self.dismiss(None)
+    # Escape, ?, q and enter close it: Screen.action_dismiss, with no result.
 
 
 class ConfirmQuit(ModalScreen[bool]):
