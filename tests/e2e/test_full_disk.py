@@ -3,51 +3,15 @@ last byte once the first epoch's checkpoint is written."""
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.e2e.helpers import read_events, run_argv, the_run_dir, wait_for_event
 from tests.e2e.warm import WarmLauncher, WarmProcess
+from tests.filesystems import fill, small_tmpfs
 from tuitrain.exitcodes import NOT_SAVED
 from tuitrain.runs.checkpoint import load_checkpoint
 from tuitrain.runs.listing import list_runs
-
-
-@contextlib.contextmanager
-def small_tmpfs(folder: Path, size: str = "4m") -> Iterator[Path]:
-    folder.mkdir(parents=True)
-    tool = shutil.which("mount")
-    if os.geteuid() != 0 or tool is None:
-        pytest.skip("mounting a tmpfs needs root")
-    done = subprocess.run([tool, "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)])
-    if done.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def fill(folder: Path) -> None:
-    """Write zeros until the file system has not one byte left."""
-    with open(folder / "filler", "wb", buffering=0) as handle:
-        block = bytes(1 << 16)
-        while True:
-            try:
-                handle.write(block)
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC
-                if len(block) == 1:
-                    return
-                block = block[: len(block) // 2]
 
 
 def test_a_disk_that_fills_mid_run_is_said_once_and_the_run_ends_saying_what_was_lost(

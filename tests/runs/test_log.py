@@ -83,3 +83,22 @@ def epoch_ended(epoch: int, step: int) -> ev.EpochEnded:
         eta_run_s=None, best_metric="val_acc", best_value=None, is_best=False, fit="ok",
         train_val_gap=None,
     )  # fmt: skip
+
+
+def test_a_resume_with_no_room_to_cut_metrics_back_is_refused_before_training(
+    tmp_path: Path,
+) -> None:
+    import pytest
+
+    from tests.filesystems import fill, small_tmpfs
+    from tuitrain.errors import UserError
+
+    with small_tmpfs(tmp_path / "disk", size="256k") as disk:
+        run = RunDirectory.create(disk, "full")
+        run.metrics_path.write_text("epoch,step\n1,4\n2,8\n")
+        (run.path / "status.json").write_text("{}")
+        fill(disk)
+        with pytest.raises(UserError, match="no room to rewrite") as caught:
+            RunLog(run, preset_name="p", epochs=3, covered_epochs=1)
+        assert "No space left on device" in caught.value.message
+        assert run.metrics_path.read_text() == "epoch,step\n1,4\n2,8\n"  # left as it was

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.runs.read_only import read_only
+from tests.filesystems import read_only
 from tests.runs.test_privacy import modes, run_once
 from tuitrain.cli import main
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tuitrain.engine import events as ev
+from tuitrain.errors import UserError
 from tuitrain.runs.atomic import atomic_write_text
 from tuitrain.runs.files import EVENTS, METRICS, STATUS
 from tuitrain.runs.lines import LineFile, reason
@@ -64,7 +65,14 @@ class RunLog:
         _cut_torn_line(run.metrics_path)
         self._covered = covered_epochs
         if covered_epochs is not None:
-            _keep_epochs_up_to(run.metrics_path, covered_epochs)
+            try:
+                _keep_epochs_up_to(run.metrics_path, covered_epochs)
+            except OSError as exc:  # before any training: nothing is lost by stopping here
+                raise UserError(
+                    f"cannot resume {run.path}: no room to rewrite {run.metrics_path} "
+                    f"({reason(exc)})",
+                    hint="free some space on that disk, then resume again",
+                ) from None
         self._events = LineFile(run.events_path)
         new_metrics = not run.metrics_path.exists()
         self._metrics = LineFile(run.metrics_path)
