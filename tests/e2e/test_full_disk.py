@@ -4,6 +4,7 @@ last byte once the first epoch's checkpoint is written."""
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 from tests.e2e.helpers import read_events, run_argv, the_run_dir, wait_for_event
@@ -69,3 +70,19 @@ def test_a_final_checkpoint_that_cannot_be_written_ends_the_run_with_exit_6(
     assert finished["status"] == "completed" and finished["unsaved"] == status["unsaved"]
     assert "NOT SAVED: could not save the final checkpoint" in out.read_text().splitlines()[-1]
     assert "Traceback" not in err.read_text()
+
+
+def test_a_signal_checkpoint_that_cannot_be_written_is_exit_6_not_143(
+    warm: WarmLauncher, short_tmp: Path, processes: list[WarmProcess]
+) -> None:
+    argv = run_argv(short_tmp / "runs", epochs=50, train__report__seconds=30)
+    out, err = short_tmp / "out", short_tmp / "err"
+    process = warm.launch(argv, cwd=short_tmp, stdout=out, stderr=err, file_size_limit=FILE_LIMIT)
+    processes.append(process)
+    run = the_run_dir(short_tmp / "runs")
+    wait_for_event(run, lambda e: e["type"] == "epoch", "the first epoch", 60)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(60) == NOT_SAVED, process.output()
+    status = json.loads((run / "status.json").read_text())
+    assert status["status"] == "unsaved" and status["ended_as"] == "interrupted"
+    assert status["unsaved"].startswith("could not save the signal checkpoint")
