@@ -6,6 +6,7 @@ seconds of process starts: torch is imported by the launcher and by both workers
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -14,12 +15,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.distributed.gloo import free_port
-from tests.e2e import test_tmux
 from tests.e2e.helpers import (
     TUITRAIN,
     of_type,
@@ -34,9 +35,19 @@ from tests.e2e.test_tmux import CLEAN_MODES, MARKER, Tmux
 from tuitrain.runs.checkpoint import load_checkpoint
 from tuitrain.runs.status import read_status
 
-_tmux_fixture = test_tmux.tmux  # the `tmux` fixture: one private tmux server per test
 START_S = 150.0  # three processes import torch on a loaded machine first
 LONG = {"data__size": 100, "schedule__kind": "constant", "model__norm": "group"}
+
+
+@pytest.fixture
+def tmux(short_tmp: Path) -> Iterator[Tmux]:
+    """A private tmux server, as in test_tmux.py; its pane's processes are killed at the end."""
+    session = Tmux(short_tmp / "tmux.sock", f"tdd-{os.getpid()}")
+    yield session
+    if session.pane_pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(session.pane_pid, signal.SIGKILL)
+    subprocess.run(["tmux", "-S", str(session.socket), "kill-server"], capture_output=True)
 
 
 def start(runs_dir: Path, *extra: str, name: str = "ddp", epochs: int = 1000) -> subprocess.Popen:
