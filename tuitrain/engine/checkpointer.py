@@ -96,9 +96,13 @@ class Checkpointer:
             problems.append(f"{candidate.path} ({problem})")
             message = f"skipped {candidate.path}: it does not fit the preset's model ({problem})"
             passed.append(ev.Warned(category="resume", message=message))
+        source = self._setup.network.source_file
         raise UserError(
             f"no checkpoint of this run fits its preset's model: {'; '.join(problems)}",
-            hint="the checkpoints were damaged or written by another preset",
+            hint=f"the model's code in {source} changed since the checkpoints were written; "
+            "restore it as it was when the run trained"
+            if source is not None
+            else "the checkpoints were damaged or written by another preset",
         )
 
     def take_snapshot(self, progress: Progress) -> None:
