@@ -68,7 +68,10 @@ def _write(data: object, request: object, out: Path) -> int:
     except OSError as error:
         raise UserError(f"cannot write {out}: {error.strerror or error}") from error
     copies = len(grid[0]) - 1
-    print(f"wrote {out} ({width}x{height} px): {len(grid)} images, {copies} augmented copies each")
+    what = f"{copies} augmented copies each" if copies else "originals only"
+    if not copies and request.augment and not data.augmentations:
+        what += " (the preset has no augmentation)"
+    print(f"wrote {out} ({width}x{height} px): {len(grid)} images, {what}")
     return 0
 
 

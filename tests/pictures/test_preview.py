@@ -95,3 +95,27 @@ def test_pixels_helpers() -> None:
     assert resize_nearest(image, 8, 2).shape == (2, 8, 1)
     assert fit_cells((32, 32), 16, 8) == (16, 16)  # 16 cells wide, 8 tall, two pixels a cell
     assert fit_cells((32, 64), 16, 8) == (16, 8)
+
+
+def test_every_data_kind_is_previewed_as_training_decodes_it(tmp_path) -> None:
+    from PIL import Image
+
+    from tests.e2e.helpers import REPO
+    from tuitrain.config.loader import load_preset
+
+    own = load_preset(str(REPO / "tests" / "fixtures" / "user" / "user.yaml")).preset
+    grid = PreviewData(own).draw(PreviewRequest(images=2, copies=2))
+    assert len(grid) == 2 and len(grid[0]) == 1  # a user's dataset; that preset has no augment
+    for name in ("cat", "dog"):
+        (tmp_path / name).mkdir()
+        for k in range(3):
+            pixels = np.full((40, 50, 3), 60 * k, np.uint8)
+            Image.fromarray(pixels).save(tmp_path / name / f"{k}.png")
+    folder = tiny(
+        data={"kind": "imagefolder", "root": str(tmp_path), "image_size": 24, "val_split": 0.0},
+        augment={"flip": {}},
+    )
+    data = PreviewData(folder)
+    assert data.class_names == ["cat", "dog"]
+    grid = data.draw(PreviewRequest(images=4, copies=1))
+    assert len(grid) == 4 and {row[0].pixels.shape for row in grid} == {(24, 24, 3)}

@@ -17,10 +17,10 @@ import torch
 
 from tuitrain.config.preset import Preset
 from tuitrain.data.augment import BatchAugment
-from tuitrain.data.folder import load_image
-from tuitrain.data.images import FileSet, Images, ImageSet, first
+from tuitrain.data.images import Images, ImageSet, first
 from tuitrain.data.seeding import AUGMENT, derive_seed
 from tuitrain.data.sources import load_source
+from tuitrain.data.stream import SampleDataset
 from tuitrain.errors import UserError
 from tuitrain.pictures.tiles import Tile, from_unit, to_rgb
 
@@ -86,12 +86,12 @@ class PreviewData:
         return pool[torch.randperm(len(pool), generator=gen)[: request.images]]
 
     def _pixels(self, index: torch.Tensor) -> torch.Tensor:
-        images = self.images
-        if isinstance(images, ImageSet):
-            return images.images[index]
-        assert isinstance(images, FileSet)
-        picked = [images.paths[i] for i in index.tolist()]
-        return torch.stack([load_image(p, images.size, images.channels) for p in picked])
+        """uint8 N x C x H x W of the picked images, decoded as training decodes them (files,
+        a user's Dataset, or images already in memory)."""
+        if isinstance(self.images, ImageSet):
+            return self.images.images[index]
+        items = SampleDataset(self.images, None)
+        return torch.stack([items[i][0] for i in index.tolist()])
 
     def _augmented(
         self, originals: torch.Tensor, labels: torch.Tensor, seed: int, copy: int
