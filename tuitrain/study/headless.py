@@ -7,25 +7,21 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from tuitrain import words
 from tuitrain.study.plan import PlannedRun
 from tuitrain.study.results import RunResult
 
 
 def describe_result(result: RunResult) -> str:
-    """`best val 84.1%, final 83.0%, 36 s` (what is known of a run that ended)."""
+    """`best val 84.1%, final 83.0%, val loss 0.5123, 5 epochs in 0:36`."""
     if result.epochs == 0:
         return "no epoch finished"
-    parts = []
-    if result.best_val_acc is not None:
-        parts.append(f"best val {result.best_val_acc * 100:.1f}%")
-    if result.final_val_acc is not None:
-        parts.append(f"final {result.final_val_acc * 100:.1f}%")
-    if result.final_val_loss is not None:
-        parts.append(f"val loss {result.final_val_loss:.3f}")
-    parts.append(f"{result.epochs} epochs")
-    if result.seconds is not None:
-        parts.append(f"{result.seconds:.0f} s")
-    return ", ".join(parts)
+    return (
+        f"best val {words.percent(result.best_val_acc)}, "
+        f"final {words.percent(result.final_val_acc)}, "
+        f"val loss {words.loss(result.final_val_loss)}, "
+        f"{words.counted(result.epochs, 'epoch')} in {words.duration(result.seconds)}"
+    )
 
 
 class HeadlessStudy:
