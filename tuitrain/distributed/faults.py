@@ -7,6 +7,7 @@ as long C++ error texts. Users get the first fact and the fix instead.
 from __future__ import annotations
 
 import os
+import re
 
 from tuitrain.errors import UserError
 
@@ -78,3 +79,14 @@ def explain_runtime_error(exc: BaseException, timeout_s: float) -> DistributedFa
 def first_line(text: str, limit: int = 160) -> str:
     line = next((part.strip() for part in text.splitlines() if part.strip()), text.strip())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def summary_line(message: str) -> str:
+    """A failure message in one line: for a traceback (an error in the user's own code), its
+    exception line (`RuntimeError: ...`), else the message's first line."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if lines and lines[0].startswith("Traceback"):
+        for line in reversed(lines):
+            if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b.*?:", line):
+                return first_line(line)
+    return first_line(message)

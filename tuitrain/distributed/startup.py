@@ -130,9 +130,12 @@ def resumed_preset(run_dir: Path) -> Preset:
 def run_as_rank(placement: Placement, preset: Preset, body: Callable[[Any], int]) -> int:
     """Join the job and run `body(world)`; an error that ends this rank is also left for the
     launcher, which reports the one that ended the job."""
+    from tuitrain.distributed.faults import summary_line
     from tuitrain.distributed.launcher import write_error_file
 
     def leave(message: str, consequence: bool = False) -> None:
+        if message.startswith("Traceback"):  # the user's code: the launcher says one line
+            message = summary_line(message)
         write_error_file(message, rank=placement.rank, host=placement.host, consequence=consequence)
 
     try:

@@ -28,7 +28,7 @@ from torch import nn
 from tuitrain.data.seeding import derive_seed
 from tuitrain.data.shard import Shard, global_batch_size
 from tuitrain.distributed.exchange import ControlExchange
-from tuitrain.distributed.faults import LOST_CONTACT, explain_runtime_error, first_line
+from tuitrain.distributed.faults import LOST_CONTACT, explain_runtime_error, summary_line
 from tuitrain.distributed.group import Groups
 from tuitrain.engine import commands as cmd
 from tuitrain.engine import events as ev
@@ -96,7 +96,7 @@ class RankWorld:
         consequence = event.message.startswith(LOST_CONTACT)
         if not consequence:
             with contextlib.suppress(Exception):  # the store may be gone with the job
-                line = first_line(event.message)
+                line = summary_line(event.message)
                 self._store().set(_failure_key(self.rank), f"{self.placement.host}: {line}")
         if self.on_failure is not None:
             self.on_failure(event.message, consequence)
