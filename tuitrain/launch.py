@@ -17,6 +17,12 @@ from tuitrain.config.preset import Preset
 from tuitrain.config.targets import user_files
 from tuitrain.control.errors import ControlError, SocketInUse
 from tuitrain.control.server import ControlServer
+from tuitrain.distributed.startup import (
+    agree,
+    checkpoint_sink,
+    preset_on_rank,
+    write_output_to,
+)
 from tuitrain.engine import events as ev
 from tuitrain.engine.checkpointer import ResumePoint
 from tuitrain.engine.supplied import Supplied
@@ -74,19 +80,19 @@ def _start(
     if world is None:
         run = create()
     elif world.is_primary:
-        run = _agreed_run(world, create, lambda made: str(made.path))
+        run = agree(world, create, lambda made: str(made.path))
     else:
-        run = RunDirectory(Path(_agreed_run(world, None, str)))
-        _write_output_to(run, world)
+        run = RunDirectory(Path(agree(world, None, str)))
+        write_output_to(run.path, world.rank)
     if options.on_run is not None:
         options.on_run(run.path)
     trainer = Trainer(
-        _rank_preset(loaded.preset, world),
+        preset_on_rank(loaded.preset, world),
         name=loaded.name,
         resolved=loaded.resolved,
         run_dir=str(run.path),
         skipped_files=run.path / SKIPPED_FILES if world is None or world.is_primary else None,
-        checkpoints=_sink(run, world),
+        checkpoints=checkpoint_sink(run, world),
         samples=run if world is None or world.is_primary else None,
         world=world,
         supplied=supplied,
@@ -127,13 +133,13 @@ def _resume(
         def checked() -> Any:
             return _latest_checkpoint(run, policy)
 
-        latest = checked() if world is None else _agreed_run(world, checked, _path_of)
+        latest = checked() if world is None else agree(world, checked, _path_of)
         checkpoint, state = latest.path, latest.state
         if world is None:  # ranks all resume from the one checkpoint rank 0 agreed on
             older = tuple(ResumePoint(str(path), held) for path, held in latest.older)
     else:
-        checkpoint = Path(_agreed_run(world, None, str))
-        _write_output_to(run, world)
+        checkpoint = Path(agree(world, None, str))
+        write_output_to(run.path, world.rank)
         state = load_checkpoint(checkpoint)
     if world is not None:
         from tuitrain.distributed.world import rank_state
@@ -147,12 +153,12 @@ def _resume(
     for file in user_files(state["preset"]):
         print(f"tuitrain: importing {file} again, as the run's preset says", file=sys.stderr)
     trainer = Trainer(
-        _rank_preset(preset, world),
+        preset_on_rank(preset, world),
         name=str(state.get("preset_name", "preset")),
         resolved=state["preset"],
         run_dir=str(run.path),
         skipped_files=run.path / SKIPPED_FILES if world is None or world.is_primary else None,
-        checkpoints=_sink(run, world),
+        checkpoints=checkpoint_sink(run, world),
         samples=run if world is None or world.is_primary else None,
         resume=ResumePoint(path=str(checkpoint), state=state, fallbacks=older),
         world=world,
@@ -228,41 +234,6 @@ def _preset_from(state: dict[str, Any], path: Path) -> Preset:
             for error in exc.errors()
         )
         raise UserError(f"the preset saved in {path} does not validate: {problems}") from None
-
-
-# Several ranks ----------------------------------------------------------------------------
-
-
-def _agreed_run(world: Any, make: Callable[[], Any] | None, share: Callable[[Any], str]) -> Any:
-    """On rank 0, what `make` made (the run directory, or the checked run and checkpoint); on
-    the others, the path `share` took from it. Rank 0's refusal ends every rank."""
-    from tuitrain.distributed.startup import agree
-
-    return agree(world, make or (lambda: None), share)
-
-
-def _write_output_to(run: RunDirectory, world: Any) -> None:
-    from tuitrain.distributed.startup import write_output_to
-
-    write_output_to(run.path, world.rank)
-
-
-def _rank_preset(preset: Preset, world: Any) -> Preset:
-    """The preset as this process trains it: on a rank, on its own device."""
-    if world is None:
-        return preset
-    from tuitrain.distributed.startup import rank_preset
-
-    return rank_preset(preset, str(world.groups.device))
-
-
-def _sink(run: RunDirectory, world: Any) -> Any:
-    """Where checkpoints go: the run directory, through every rank when there are several."""
-    if world is None:
-        return run
-    from tuitrain.distributed.world import RankCheckpoints
-
-    return RankCheckpoints(world, run if world.is_primary else None)
 
 
 def _execute(

@@ -51,12 +51,14 @@ def rank_preset(preset: Preset, device: str) -> Preset:
     return preset.model_copy(update={"train": train})
 
 
-def agree(world: Any, make: Callable[[], T], share: Callable[[T], Any]) -> Any:
-    """rank 0 runs `make` and every rank gets `share(result)`; if `make` refuses (a UserError),
-    every rank raises it, so all of them end with rank 0's message and exit code."""
+def agree(world: Any, make: Callable[[], T] | None, share: Callable[[T], Any]) -> Any:
+    """rank 0 runs `make` and gets what it made; every other rank gets `share(made)` (a path).
+    If `make` refuses (a UserError), every rank raises it, so all of them end with rank 0's
+    message and exit code. The others pass no `make`."""
     outcome: tuple[str, Any, str, int]
     made: T | None = None
     if world.is_primary:
+        assert make is not None
         try:
             made = make()
             outcome = ("ok", share(made), "", 0)
@@ -71,6 +73,20 @@ def agree(world: Any, make: Callable[[], T], share: Callable[[T], Any]) -> Any:
         refused.exit_code = code
         raise refused
     return made if world.is_primary else value
+
+
+def preset_on_rank(preset: Preset, world: Any) -> Preset:
+    """The preset as this process trains it: on a rank of several, on its own device."""
+    return preset if world is None else rank_preset(preset, str(world.groups.device))
+
+
+def checkpoint_sink(run: Any, world: Any) -> Any:
+    """Where checkpoints go: the run directory, through every rank when there are several."""
+    if world is None:
+        return run
+    from tuitrain.distributed.world import RankCheckpoints
+
+    return RankCheckpoints(world, run if world.is_primary else None)
 
 
 _held: Path | None = None
