@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from tuitrain import __version__
 from tuitrain.cli_common import Command, add_set_option
 from tuitrain.cli_pictures import PICTURE_COMMANDS
+from tuitrain.cli_lrfind import LRFIND_COMMANDS
 from tuitrain.cli_predict import PREDICT_COMMAND
 from tuitrain.cli_runs import RUN_COMMANDS
 from tuitrain.cli_watch import WATCH_COMMANDS
@@ -79,6 +80,7 @@ def _no_arguments(parser: argparse.ArgumentParser) -> None:
 
 COMMANDS: list[Command] = [
     *RUN_COMMANDS,
+    *LRFIND_COMMANDS,
     *WATCH_COMMANDS,
     *PICTURE_COMMANDS,
     STUDY_COMMAND,

@@ -71,11 +71,16 @@ def format_table(runs: list[RunSummary]) -> str:
 
 def _row(run: RunSummary) -> tuple[str, ...]:
     status = run.status
-    epochs = f"{status.get('epoch', 0)}/{status.get('epochs', '?')}"
-    best = status.get("best_value")
-    metric = str(status.get("best_metric") or "")
-    known = isinstance(best, (int, float))
-    best_text = f"{metric_value(metric, best)} {metric}" if known else "-"
+    if status.get("kind") == "lr_find":  # a range test: no epochs, a suggested rate
+        epochs = "lr-find"
+        suggested = status.get("suggested_lr")
+        best_text = f"lr {suggested:.2g}" if isinstance(suggested, (int, float)) else "-"
+    else:
+        epochs = f"{status.get('epoch', 0)}/{status.get('epochs', '?')}"
+        best = status.get("best_value")
+        metric = str(status.get("best_metric") or "")
+        known = isinstance(best, (int, float))
+        best_text = f"{metric_value(metric, best)} {metric}" if known else "-"
     elapsed = status.get("elapsed_s")
     started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)) if run.started else "-"
     return (
