@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 
 from tuitrain import __version__
 from tuitrain.cli_common import Command, add_set_option
-from tuitrain.cli_pictures import PICTURE_COMMANDS
 from tuitrain.cli_lrfind import LRFIND_COMMANDS
+from tuitrain.cli_pictures import PICTURE_COMMANDS
 from tuitrain.cli_predict import PREDICT_COMMAND
 from tuitrain.cli_runs import RUN_COMMANDS
 from tuitrain.cli_watch import WATCH_COMMANDS

@@ -174,9 +174,11 @@ def format_table(
 ) -> str:
     """Every n-th step as a row (and the suggested one, marked with <)."""
     every = max(1, math.ceil(len(lrs) / TABLE_ROWS))
-    shown = sorted(set(range(0, len(lrs), every)) | {len(lrs) - 1} | ({mark} if mark is not None else set()))
+    shown = set(range(0, len(lrs), every)) | {len(lrs) - 1}
+    if mark is not None:
+        shown.add(mark)
     lines = [f"{'step':>5}  {'lr':>9}  {'loss':>9}  {'smoothed':>9}"]
-    for i in shown:
+    for i in sorted(shown):
         flag = "  < suggested" if i == mark else ""
         lines.append(f"{i + 1:>5}  {lrs[i]:>9.2e}  {losses[i]:>9.4g}  {smoothed[i]:>9.4g}{flag}")
     return "\n".join(lines)

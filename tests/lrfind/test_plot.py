@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+
 from tests.lrfind.test_suggest import sweep_curve
 from tuitrain.cli_lrfind import format_table, summary
 from tuitrain.lrfind.plot import LABEL, draw
