@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from tuitrain.cli_common import Command, add_runs_dir, add_set_option, can_draw
 from tuitrain.errors import UserError
+from tuitrain.lrfind.suggest import fall, smooth
 
 if TYPE_CHECKING:  # the sweep imports torch, which --help never loads
     from tuitrain.lrfind.suggest import Suggestion
@@ -93,8 +94,8 @@ def lr_find(args: argparse.Namespace) -> int:
     suggestion = _report(args, loaded.name, settings, sweep, started, headless)
     if suggestion is None:
         raise UserError(
-            "the loss never fell during the sweep, so there is no rate to suggest",
-            hint="sweep longer (--steps) or over lower rates (--start-lr)",
+            "the loss did not fall clearly during the sweep, so there is no rate to suggest",
+            hint=f"the network needs more steps to start learning: try --steps {args.steps * 3}",
         )
     if not args.apply:
         return 0
@@ -116,7 +117,7 @@ def _report(
     """Save the sweep, show it (drawing or table) and what it suggests; the chosen rate."""
     from tuitrain.lrfind.plot import draw
     from tuitrain.lrfind.record import save_sweep
-    from tuitrain.lrfind.suggest import smooth, suggest
+    from tuitrain.lrfind.suggest import suggest
     from tuitrain.runs.rundir import RunDirectory
 
     suggestions = suggest(sweep.lrs, sweep.losses, sweep.beta)
@@ -158,7 +159,8 @@ def summary(preset: str, sweep: Sweep, suggestions: dict[str, Suggestion], rule:
     ending = "stopped early: the loss diverged" if sweep.stopped_early else "reached the end"
     head = f"{len(sweep.lrs)} steps in {sweep.seconds:.1f} s on {sweep.device}, {ending}"
     if chosen.lr is None:
-        return [head, f"no suggestion: the smoothed loss never fell ({rule} rule)"]
+        dropped = fall(smooth(sweep.losses, sweep.beta))
+        return [head, f"no suggestion: the smoothed loss fell by {dropped:.0%} at most"]
     others = ", ".join(
         f"{n} {s.lr:.2g}" for n, s in suggestions.items() if n != rule and s.lr is not None
     )

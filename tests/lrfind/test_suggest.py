@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from tuitrain.lrfind.suggest import smooth, steepest, suggest, valley
+from tuitrain.lrfind.suggest import MIN_FALL, fall, smooth, steepest, suggest, valley
 
 
 def sweep_curve(n: int = 100) -> tuple[list[float], list[float]]:
@@ -44,3 +44,10 @@ def test_a_loss_that_never_falls_gets_no_suggestion() -> None:
     lrs = [10 ** (i / 10) for i in range(50)]
     rising = [1.0 + i * 0.1 for i in range(50)]
     assert {s.lr for s in suggest(lrs, rising).values()} == {None}
+
+
+def test_a_flat_noisy_loss_gets_no_suggestion() -> None:
+    lrs = [10 ** (i / 10) for i in range(60)]
+    flat = [2.3 + 0.02 * ((i * 7) % 5 - 2) for i in range(60)]  # 1% wiggles, no fall
+    assert fall(smooth(flat)) < MIN_FALL
+    assert {s.lr for s in suggest(lrs, flat).values()} == {None}

@@ -213,9 +213,12 @@ class Warned(Event):
 
     type: ClassVar[str] = "warning"
     category: str
-    """'overfitting', 'underfitting', 'nan', 'resume', 'data', 'checkpoint', 'performance'."""
+    """'overfitting', 'underfitting', 'nan', 'resume', 'data', 'checkpoint', 'performance',
+    and for layer health 'vanishing', 'exploding', 'dead', 'update_ratio'."""
     message: str
     step: int | None = None
+    layer: str | None = None
+    """The layer a layer-health warning is about (its name in the model)."""
 
 
 @dataclass(frozen=True)
@@ -293,6 +296,82 @@ class SamplesSaved(Event):
     """Mistakes the validation made in all; for a training batch, the batch's size."""
 
 
+@dataclass(frozen=True)
+class LayerReading:
+    """One conv or linear layer on a sampled step (part of a `layers` event)."""
+
+    name: str
+    """The layer's name in the model, as named_modules() gives it ('stages.0.0.conv')."""
+    kind: str
+    """'conv' or 'linear'."""
+    out_mean: float
+    out_std: float
+    """Mean and standard deviation of the layer's output over the batch."""
+    zeros: float | None
+    """Fraction of the following activation's outputs that are zero (negative, for the
+    leaky kinds); None when no activation follows the layer."""
+    dead: float | None
+    """Fraction of its units (channels) whose activation was zero for the whole batch."""
+    grad_norm: float
+    """L2 norm of the gradient of the layer's weight, before any clipping."""
+    weight_norm: float
+    """L2 norm of the weight after the step."""
+    update_ratio: float
+    """Norm of the step's change to the weight over the weight's norm before it."""
+
+
+@dataclass(frozen=True)
+class LayersSampled(Event):
+    """Layer health on one sampled step (every train.diagnose.layers_every steps), read back
+    with the next progress report."""
+
+    type: ClassVar[str] = "layers"
+    step: int
+    """The step that was sampled."""
+    layers: list[LayerReading]
+    """In the order the layers ran in the forward pass (input side first)."""
+
+
+@dataclass(frozen=True)
+class ClassesCounted(Event):
+    """Per-class results of a validation: the confusion matrix, counted on the device."""
+
+    type: ClassVar[str] = "classes"
+    step: int
+    epoch: float
+    """As in the `validated` event this one follows."""
+    names: list[str]
+    matrix: list[list[int]]
+    """matrix[true][predicted]: how many validation images of class `true` were predicted as
+    `predicted`. Rows sum to the images of each class."""
+    acc: list[float | None]
+    """Per-class accuracy (the diagonal over the row sums); None for a class with no images."""
+    source: str = "schedule"
+
+    def confused_pairs(self, limit: int) -> list[tuple[int, int, int]]:
+        """(true, predicted, count) of the most frequent mistakes, most first."""
+        pairs = [
+            (count, t, p)
+            for t, row in enumerate(self.matrix)
+            for p, count in enumerate(row)
+            if t != p and count > 0
+        ]
+        pairs.sort(key=lambda pair: (-pair[0], pair[1], pair[2]))
+        return [(t, p, count) for count, t, p in pairs[:limit]]
+
+    def worst_classes(self) -> list[int]:
+        """Class indices, lowest accuracy first (classes with no images last)."""
+        return sorted(
+            range(len(self.names)),
+            key=lambda c: (self.acc[c] is None, self.acc[c] or 0.0, c),
+        )
+
+
+def class_accuracies(matrix: list[list[int]]) -> list[float | None]:
+    """The diagonal of a confusion matrix over its row sums."""
+    return [row[i] / sum(row) if sum(row) else None for i, row in enumerate(matrix)]
+
+
 def _finite(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
@@ -325,6 +404,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Finished,
         Failed,
         SamplesSaved,
+        LayersSampled,
+        ClassesCounted,
     )
 }
 
@@ -346,6 +427,12 @@ def event_from_dict(data: dict[str, Any]) -> Event:
             values[key] = tuple(values[key])
     if cls is StepProgress and isinstance(values.get("rank_memory_mb"), list):
         values["rank_memory_mb"] = tuple(values["rank_memory_mb"])
+    if cls is LayersSampled and isinstance(values.get("layers"), list):
+        known = {f.name for f in dataclasses.fields(LayerReading)}
+        values["layers"] = [
+            LayerReading(**{k: v for k, v in layer.items() if k in known})
+            for layer in values["layers"]
+        ]
     return cls(**values)
 
 

@@ -88,6 +88,18 @@ RULES: dict[str, Callable[[Sequence[float], Sequence[float]], int | None]] = {
 }
 
 
+MIN_FALL = 0.05
+"""A sweep whose smoothed loss never falls below its start by this fraction has seen noise,
+not learning: its slopes suggest nothing."""
+
+
+def fall(smoothed: Sequence[float]) -> float:
+    """How far the smoothed loss fell below its first value, as a fraction of it."""
+    if not smoothed or smoothed[0] <= 0:
+        return 0.0
+    return max(0.0, 1 - min(smoothed) / smoothed[0])
+
+
 @dataclass(frozen=True)
 class Suggestion:
     rule: str
@@ -99,10 +111,12 @@ class Suggestion:
 def suggest(
     lrs: Sequence[float], losses: Sequence[float], beta: float | None = None
 ) -> dict[str, Suggestion]:
-    """Every rule's suggestion for a sweep, by rule name, the default first."""
+    """Every rule's suggestion for a sweep, by rule name, the default first; none at all when
+    the loss did not fall by MIN_FALL."""
     smoothed = smooth(losses, beta)
+    learned = fall(smoothed) >= MIN_FALL
     out = {}
     for name, rule in RULES.items():
-        index = rule(lrs, smoothed)
+        index = rule(lrs, smoothed) if learned else None
         out[name] = Suggestion(name, None if index is None else lrs[index], index)
     return out

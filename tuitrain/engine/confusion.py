@@ -1,0 +1,42 @@
+"""What a validation pass counts besides its loss, on the device, batch by batch.
+
+A validation part sees the logits and labels of every validation batch and is read back once,
+after the pass, with the pass's own loss and accuracy: the only transfer a validation makes.
+The confusion matrix is one; other parts (collecting mistakes, say) follow the same protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+
+
+class ValidationPart(Protocol):
+    def begin(self) -> None:
+        """A validation pass starts: forget the previous one."""
+        ...
+
+    def add(self, logits: torch.Tensor, labels: torch.Tensor) -> None:
+        """One batch: logits N x classes, int64 labels N. Must not read from the device."""
+        ...
+
+
+class ConfusionCounter:
+    """matrix[true][predicted] over a validation pass, kept on the device as one int64 tensor."""
+
+    def __init__(self, num_classes: int, device: torch.device) -> None:
+        self.num_classes = num_classes
+        self._counts = torch.zeros(num_classes * num_classes, dtype=torch.int64, device=device)
+
+    def begin(self) -> None:
+        self._counts.zero_()
+
+    def add(self, logits: torch.Tensor, labels: torch.Tensor) -> None:
+        with torch.no_grad():
+            cells = labels * self.num_classes + logits.argmax(dim=1)
+            self._counts += torch.bincount(cells, minlength=self.num_classes**2)
+
+    def read(self) -> list[list[int]]:
+        """One transfer: rows are true classes, columns predicted ones."""
+        return self._counts.view(self.num_classes, self.num_classes).tolist()
