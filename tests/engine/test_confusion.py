@@ -13,7 +13,7 @@ def logits_for(predicted: list[int], classes: int) -> torch.Tensor:
 
 
 def test_the_matrix_equals_a_count_by_hand() -> None:
-    counter = ConfusionCounter(3, torch.device("cpu"))
+    counter = ConfusionCounter(["a", "b", "c"], torch.device("cpu"))
     counter.begin()
     # true:      0  0  0  1  1  2  2  2
     # predicted: 0  1  0  1  2  2  0  2

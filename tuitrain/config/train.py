@@ -39,12 +39,19 @@ class NanPolicy(Section):
 
 
 class Diagnose(Section):
-    """Warnings about the shape of the learning curves."""
+    """Looking inside the run: warnings about the learning curves, layer health, per-class
+    results."""
 
     overfit_patience: Annotated[int, Field(ge=1, le=1000)] = 3
     """Warn when validation loss stays above its best this many validations while training falls."""
     underfit_epochs: Annotated[int, Field(ge=1, le=1000)] = 3
     """Warn when, after this many epochs, training accuracy is still near chance."""
+    layers_every: Annotated[int, Field(ge=1)] | None = 50
+    """Sample layer health (outputs, dead units, gradient and update norms) on one step in
+    this many; null turns it off. The sampled step costs a few extra reductions; the others
+    nothing."""
+    classes: bool = True
+    """Count the confusion matrix and per-class accuracy at each validation."""
 
 
 class Checkpointing(Section):

@@ -11,6 +11,8 @@ from typing import Protocol
 
 import torch
 
+from tuitrain.engine import events as ev
+
 
 class ValidationPart(Protocol):
     def begin(self) -> None:
@@ -21,12 +23,18 @@ class ValidationPart(Protocol):
         """One batch: logits N x classes, int64 labels N. Must not read from the device."""
         ...
 
+    def end(self, validated: ev.Validated) -> list[ev.Event]:
+        """The pass is over (its loss already read back, so the device is idle): the events
+        that report what this part counted."""
+        ...
+
 
 class ConfusionCounter:
     """matrix[true][predicted] over a validation pass, kept on the device as one int64 tensor."""
 
-    def __init__(self, num_classes: int, device: torch.device) -> None:
-        self.num_classes = num_classes
+    def __init__(self, names: list[str], device: torch.device) -> None:
+        self.names = list(names)
+        self.num_classes = num_classes = len(names)
         self._counts = torch.zeros(num_classes * num_classes, dtype=torch.int64, device=device)
 
     def begin(self) -> None:
@@ -40,3 +48,16 @@ class ConfusionCounter:
     def read(self) -> list[list[int]]:
         """One transfer: rows are true classes, columns predicted ones."""
         return self._counts.view(self.num_classes, self.num_classes).tolist()
+
+    def end(self, validated: ev.Validated) -> list[ev.Event]:
+        matrix = self.read()
+        return [
+            ev.ClassesCounted(
+                step=validated.step,
+                epoch=validated.epoch,
+                names=self.names,
+                matrix=matrix,
+                acc=ev.class_accuracies(matrix),
+                source=validated.source,
+            )
+        ]

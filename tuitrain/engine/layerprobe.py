@@ -50,7 +50,8 @@ class LayerProbe:
 
     def due(self, step: int) -> bool:
         """Whether the step about to be taken (`step` steps done so far) is sampled."""
-        return bool(self.every) and bool(self._layers) and step % self.every == 0  # type: ignore[operator]
+        # Not the first step: its update ratios measure the initialization, not the rate.
+        return bool(self.every) and bool(self._layers) and step > 0 and step % self.every == 0  # type: ignore[operator]
 
     @property
     def attached(self) -> bool:
@@ -128,7 +129,11 @@ class LayerProbe:
             return
         with torch.no_grad():
             active = output.detach() > 0
-            units = active.transpose(0, 1).reshape(active.shape[1], -1) if active.ndim > 1 else active[None]
+            # A unit is a channel (dim 1): dead when it fired for no sample and no position.
+            if active.ndim > 1:
+                units = active.transpose(0, 1).reshape(active.shape[1], -1)
+            else:
+                units = active[None]
             stats = self._require_stats()
             stats[self._current, ZEROS] = 1 - active.float().mean()
             stats[self._current, DEAD] = (~units.any(dim=1)).float().mean()

@@ -12,6 +12,8 @@ the loop is a part the run owns and calls through a small interface; no part cal
   tracking.EpochTracker            the best value, early stopping, the fit diagnosis
   world.World                      rank awareness (one process today; see world.py)
   samples.SampleKeeper             pictures: the last batch, each validation's mistakes
+  layerhealth.LayerHealth          layer statistics of one sampled step per interval
+  confusion.ValidationPart         what a validation counts besides its loss (the matrix)
 
 Data flows one way (events out, through the bus), intent the other (commands in, through a
 queue). Commands are applied only between optimizer steps, and each one comes back as an event
@@ -43,6 +45,8 @@ from tuitrain.engine.checkpointer import (
 )
 from tuitrain.engine.clock import Clock
 from tuitrain.engine.command_handler import CommandHandler, rejection
+from tuitrain.engine.confusion import ConfusionCounter, ValidationPart
+from tuitrain.engine.layerhealth import LayerHealth
 from tuitrain.engine.loop_control import RollBack, StopRun, failed_event
 from tuitrain.engine.lr_keeper import LRKeeper
 from tuitrain.engine.meter import Meter, Reading
@@ -182,6 +186,11 @@ class TrainingRun:
         samples = trainer._samples if self._world.is_primary else None
         unnormalize = Unnormalize(data.mean, data.std, runtime.device)
         self.pictures = SampleKeeper(samples, unnormalize, data.class_names)
+        diagnose = self.cfg.diagnose
+        self.layers = LayerHealth(setup.model, diagnose.layers_every)
+        self.validation_parts: list[ValidationPart] = []
+        if diagnose.classes and has_val:
+            self.validation_parts.append(ConfusionCounter(data.class_names, runtime.device))
 
     # The loop ---------------------------------------------------------------------------
 
@@ -246,14 +255,25 @@ class TrainingRun:
     def _step(self, x: torch.Tensor, y: torch.Tensor) -> None:
         setup = self.setup
         optimizer, scaler = setup.optimizer, setup.scaler
-        with setup.runtime.autocast():
-            logits = setup.forward(x)
-        loss = F.cross_entropy(logits.float(), y, label_smoothing=self.cfg.label_smoothing)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-        else:
-            loss.backward()
+        probe = self.layers.sampling(self.progress.step)  # None on all but sampled steps
+        # A sampled step runs the eager model: hooks on a compiled one would recompile it.
+        forward = setup.forward if probe is None else setup.model
+        if probe is not None:
+            probe.attach(self.progress.step)
+        try:
+            with setup.runtime.autocast():
+                logits = forward(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=self.cfg.label_smoothing)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimizer)
+            else:
+                loss.backward()
+        finally:
+            if probe is not None:
+                probe.detach()
+        if probe is not None:
+            probe.after_backward()  # gradients as computed, before clipping
         if (clip := self.cfg.grad_clip) is not None:
             torch.nn.utils.clip_grad_norm_(setup.model.parameters(), clip, foreach=True)
         if scaler is not None:
@@ -261,6 +281,8 @@ class TrainingRun:
             scaler.update()
         else:
             optimizer.step()
+        if probe is not None:
+            probe.after_step()
         optimizer.zero_grad(set_to_none=True)
         self.meter.add(loss, logits, y)  # on the device: no sync
         self.pictures.saw_batch(x, y)  # a reference: no copy, no sync
@@ -276,13 +298,17 @@ class TrainingRun:
             self.emit(report)
             if (diverging := self.tracker.watch_report(report.loss, report.step)) is not None:
                 self.emit(ev.Warned(category="diverging", message=diverging, step=report.step))
+        for event in self.layers.read():  # a sample taken since: on the host by now
+            self.emit(event)
 
     def validate(self, source: str, cmd_id: str | None = None) -> Reading | None:
         setup, progress = self.setup, self.progress
         if setup.data.val is None:
             return None
         started = self.clock.elapsed()  # a pause during validation is not validation time
-        meter = Meter(setup.runtime.device)
+        meter, parts = Meter(setup.runtime.device), self.validation_parts
+        for part in parts:
+            part.begin()
         setup.model.eval()
         self.pictures.start_validation()
         with torch.inference_mode(), setup.runtime.autocast():
@@ -290,13 +316,19 @@ class TrainingRun:
                 logits = setup.forward(x)
                 meter.add(F.cross_entropy(logits.float(), y), logits, y)
                 self.pictures.add(x, logits, y)
+                for part in parts:
+                    part.add(logits, y)
                 self.commands.between_validation_batches()
         setup.model.train()
         reading = self._world.reduce_reading(meter.read())
         seconds = self.clock.elapsed() - started
         self.clock.val_seconds = seconds
         self.progress.epoch_val_s += seconds
-        self.emit(self.reporter.validated(progress, reading, seconds, source, cmd_id))
+        validated = self.reporter.validated(progress, reading, seconds, source, cmd_id)
+        self.emit(validated)
+        for part in parts:
+            for event in part.end(validated):
+                self.emit(event)
         position = progress.epoch + progress.batch / setup.data.train.batches_per_epoch
         for event in self.pictures.finish_validation(progress.step, position):
             self.emit(event)

@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from tuitrain.config.preset import Preset
-from tuitrain.engine.build import Parts, build_parts
 from tuitrain.engine.runtime import resolve_runtime
+from tuitrain.engine.setup import Setup, build_setup
 from tuitrain.lrfind.suggest import smooth, smoothing
 
 CHECK_EVERY = 10
@@ -59,7 +59,7 @@ def run_sweep(
 ) -> Sweep:
     runtime = resolve_runtime(preset.train)
     log(f"building the network and data on {runtime.device_name}")
-    parts = build_parts(preset, runtime, log=log)
+    parts = build_setup(preset, runtime, log=log)
     started = time.monotonic()
     losses = torch.full((settings.steps,), math.nan, device=runtime.device)
     values: list[float] = []
@@ -102,7 +102,7 @@ def diverged_at(losses: list[float], stop_factor: float, beta: float) -> int | N
     return None
 
 
-def _batches(parts: Parts) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def _batches(parts: Setup) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Training batches, epoch after epoch, for as long as the sweep asks."""
     epoch = 0
     while True:
@@ -110,7 +110,7 @@ def _batches(parts: Parts) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         epoch += 1
 
 
-def _train_step(parts: Parts, preset: Preset, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _train_step(parts: Setup, preset: Preset, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """One optimizer step as the trainer takes it; returns the loss, left on the device."""
     optimizer, scaler = parts.optimizer, parts.scaler
     with parts.runtime.autocast():
