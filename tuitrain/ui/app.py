@@ -269,6 +269,24 @@ class MonitorApp(App[int]):
         key = self.keymap.get("samples", "i")
         self.push_screen(SamplesScreen(self.history, mode, key))
 
+    def action_layers(self) -> None:
+        """Toggle the Layers screen."""
+        from tuitrain.ui.layers_screen import LayersScreen
+
+        if isinstance(self.screen, LayersScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(LayersScreen(self.history, self.keymap.get("layers", "y")))
+
+    def action_classes(self) -> None:
+        """Toggle the Classes screen."""
+        from tuitrain.ui.classes_screen import ClassesScreen
+
+        if isinstance(self.screen, ClassesScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(ClassesScreen(self.history, self.keymap.get("classes", "c")))
+
     def action_pause(self) -> None:
         pending = [
             r.command

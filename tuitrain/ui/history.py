@@ -23,6 +23,9 @@ from tuitrain.ui.series import BucketSeries
 Status = Literal["starting", "running", "paused", "finished", "failed"]
 Level = Literal["info", "ok", "request", "warning", "error"]
 
+LAYER_SAMPLES = 64
+"""Layer-health samples kept for the Layers screen's strips (older ones are dropped)."""
+
 
 @dataclass(frozen=True)
 class Marker:
@@ -105,6 +108,10 @@ class RunHistory:
         self.milestones = 0
         """Counts every event but step reports: what makes plots worth redrawing at once."""
         self.samples: dict[str, ev.SamplesSaved] = {}
+        self.layers: deque[ev.LayersSampled] = deque(maxlen=LAYER_SAMPLES)
+        """The latest layer-health samples (the Layers screen draws them)."""
+        self.classes: ev.ClassesCounted | None = None
+        """The latest validation's per-class counts (the Classes screen draws them)."""
         """The latest pictures of each kind the run saved (the Samples screen reads them)."""
         self._event_time: float | None = None
         self._preset: dict[str, Any] = {}
@@ -306,6 +313,14 @@ def _on_samples(history: RunHistory, e: ev.SamplesSaved) -> None:
     history.samples[e.kind] = e
 
 
+def _on_layers(history: RunHistory, e: ev.LayersSampled) -> None:
+    history.layers.append(e)
+
+
+def _on_classes(history: RunHistory, e: ev.ClassesCounted) -> None:
+    history.classes = e
+
+
 def _has_point_at(series: BucketSeries, x: float) -> bool:
     span = series.x_range()
     return span is not None and abs(span[1] - x) < 1e-6
@@ -327,4 +342,6 @@ _HANDLERS: dict[type[ev.Event], Callable[[RunHistory, Any], None]] = {
     ev.Failed: RunHistory._on_failed,
     ev.Log: RunHistory._on_log,
     ev.SamplesSaved: _on_samples,
+    ev.LayersSampled: _on_layers,
+    ev.ClassesCounted: _on_classes,
 }

@@ -68,6 +68,8 @@ MONITOR_KEYS: tuple[KeyAction, ...] = (
     KeyAction(
         "log_newer", "pagedown", "log↓", "scroll the event log towards the newest", show=False
     ),
+    KeyAction("layers", "y", "layers", "layer health: outputs, dead units, gradients", show=False),
+    KeyAction("classes", "c", "classes", "per-class accuracy and the confusion matrix", show=False),
     KeyAction("help", "question_mark", "help", "show this help", essential=True),
     KeyAction(
         "quit", "q", "quit", "quit: asks, then stops the run (a viewer just closes)", essential=True
