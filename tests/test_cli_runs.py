@@ -54,6 +54,30 @@ def test_export_csv_has_a_row_per_epoch_and_per_report(
     assert steps and int(steps[-1]["step"]) == 12
 
 
+def test_export_per_class_accuracy_per_epoch_and_the_last_confusion_matrix(
+    finished: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = [json.loads(line) for line in (finished / "events.jsonl").read_text().splitlines()]
+    counted = [e for e in events if e["type"] == "classes"]
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert len(counted) == 2  # one per validation, each after its validated event
+    capsys.readouterr()
+    assert main(["export", str(finished), "--classes"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["epoch", "step", *counted[0]["names"]]
+    assert [row[0] for row in rows[1:]] == ["1", "2"]
+    for row, epoch, classes in zip(rows[1:], epochs, counted, strict=True):
+        assert [float(a) for a in row[2:] if a] == [a for a in classes["acc"] if a is not None]
+        total = sum(map(sum, classes["matrix"]))
+        right = sum(classes["matrix"][i][i] for i in range(len(classes["matrix"])))
+        assert right / total == pytest.approx(epoch["val_acc"])  # the same validation
+    out = finished.parent / "confusion.csv"
+    assert main(["export", str(finished), "--confusion", "--out", str(out)]) == 0
+    matrix = list(csv.reader(out.open()))
+    assert matrix[0][1:] == counted[-1]["names"]
+    assert [[int(n) for n in row[1:]] for row in matrix[1:]] == counted[-1]["matrix"]
+
+
 def test_export_tensorboard_writes_event_files(finished: Path) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

@@ -6,12 +6,13 @@ Each imports torch (through the engine) only when it runs, so `tuitrain --help` 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tuitrain.cli_common import Command, add_runs_dir, add_set_option, can_draw
 from tuitrain.exitcodes import BAD_INPUT
@@ -183,8 +184,15 @@ def list_runs(args: argparse.Namespace) -> int:
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", metavar="RUN", help="run directory, or a run's name in --runs-dir")
     parser.add_argument("--format", choices=("csv", "tensorboard"), default="csv")
-    parser.add_argument(
+    table = parser.add_mutually_exclusive_group()
+    table.add_argument(
         "--steps", action="store_true", help="csv: one row per progress report, not per epoch"
+    )
+    table.add_argument(
+        "--classes", action="store_true", help="csv: per-class validation accuracy per epoch"
+    )
+    table.add_argument(
+        "--confusion", action="store_true", help="csv: the last validation's confusion matrix"
     )
     parser.add_argument(
         "--out",
@@ -197,22 +205,37 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def export(args: argparse.Namespace) -> int:
-    from tuitrain.runs.export import run_events, write_csv
+    from tuitrain.runs.export import (
+        run_events,
+        write_class_accuracy,
+        write_confusion,
+        write_csv,
+    )
     from tuitrain.runs.resolve import resolve_run
 
     run_dir = resolve_run(args.run, args.runs_dir)
     events = run_events(run_dir, lambda text: print(f"tuitrain: warning: {text}", file=sys.stderr))
     if args.format == "tensorboard":
         return _export_tensorboard(events, args.out or run_dir / "tensorboard")
+
+    def write(out: TextIO) -> int:
+        if args.classes:
+            return write_class_accuracy(events, out)
+        if args.confusion:
+            return write_confusion(events, out)
+        return write_csv(events, out, steps=args.steps)
+
     if args.out is None:
-        write_csv(events, sys.stdout, steps=args.steps)
+        write(sys.stdout)
         return 0
     problem = _csv_file_problem(args.out)
     if problem:
         return _bad_out(args.out, problem)
+    table = io.StringIO()
+    rows = write(table)  # first: a run without the table leaves no empty file behind
     try:
         with open(args.out, "w", encoding="utf-8", newline="") as handle:
-            rows = write_csv(events, handle, steps=args.steps)
+            handle.write(table.getvalue())
     except OSError as exc:
         return _bad_out(args.out, exc.strerror or str(exc))
     print(f"wrote {rows} rows to {args.out}", file=sys.stderr)

@@ -45,6 +45,42 @@ def write_csv(events: Iterable[ev.Event], out: TextIO, *, steps: bool = False) -
     return rows
 
 
+def write_class_accuracy(events: Iterable[ev.Event], out: TextIO) -> int:
+    """Per-class validation accuracy, one row per epoch that ended with a validation: epoch,
+    step, then a column per class (its name); returns the rows written."""
+    writer = csv.writer(out, lineterminator="\n")
+    latest: ev.ClassesCounted | None = None
+    rows = 0
+    for event in events:
+        if isinstance(event, ev.ClassesCounted):
+            latest = event
+        elif isinstance(event, ev.EpochEnded) and latest is not None and latest.step == event.step:
+            if rows == 0:
+                writer.writerow(["epoch", "step", *latest.names])
+            accuracies = ("" if a is None else a for a in latest.acc)
+            writer.writerow([event.epoch, event.step, *accuracies])
+            rows += 1
+    if rows == 0:
+        raise UserError("the run has no per-class results (train.diagnose.classes, validation)")
+    return rows
+
+
+def write_confusion(events: Iterable[ev.Event], out: TextIO) -> int:
+    """The last validation's confusion matrix: a row per true class, a column per predicted
+    one, both by name; returns the rows written."""
+    last = None
+    for event in events:
+        if isinstance(event, ev.ClassesCounted):
+            last = event
+    if last is None:
+        raise UserError("the run has no confusion matrix (train.diagnose.classes, validation)")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["true \\ predicted", *last.names])
+    for name, row in zip(last.names, last.matrix, strict=True):
+        writer.writerow([name, *row])
+    return len(last.matrix)
+
+
 TENSORBOARD_FILES = "events.out.tfevents.*"
 
 
