@@ -58,6 +58,5 @@ class ConfusionCounter:
                 names=self.names,
                 matrix=matrix,
                 acc=ev.class_accuracies(matrix),
-                source=validated.source,
             )
         ]

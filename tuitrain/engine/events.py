@@ -346,7 +346,6 @@ class ClassesCounted(Event):
     `predicted`. Rows sum to the images of each class."""
     acc: list[float | None]
     """Per-class accuracy (the diagonal over the row sums); None for a class with no images."""
-    source: str = "schedule"
 
     def confused_pairs(self, limit: int) -> list[tuple[int, int, int]]:
         """(true, predicted, count) of the most frequent mistakes, most first."""
