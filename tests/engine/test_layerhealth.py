@@ -59,8 +59,8 @@ def test_samples_come_every_interval_after_the_step_they_describe(
     assert first.layers[0].name == "stages.0.0"
     assert first.layers[-1].kind == "linear" and first.layers[-1].zeros is None
     position = default_run.index(first)
-    before = [e for e in default_run[:position] if isinstance(e, ev.StepProgress)]
-    assert before and before[-1].step > first.step  # read back with the report that follows
+    after = next(e for e in default_run[position:] if isinstance(e, ev.StepProgress))
+    assert after.step > first.step  # read back with the report that follows the sample
 
 
 def test_a_healthy_reading_raises_nothing_and_each_problem_its_warning() -> None:

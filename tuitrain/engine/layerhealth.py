@@ -90,6 +90,6 @@ class LayerHealth:
             if (category, layer) in self._warned:
                 continue
             self._warned.add((category, layer))
-            message = f"{category.replace('_', ' ')}: {what}; {ADVICE[category]}"
+            message = f"{what}; {ADVICE[category]}"
             events.append(ev.Warned(category=category, message=message, step=step, layer=layer))
         return events

@@ -289,6 +289,10 @@ class TrainingRun:
 
     def _report(self) -> None:
         reading = self._world.reduce_reading(self.meter.read())  # the one sync of a report
+        # A layer sample taken since is on the host by now. First: when the loss has just
+        # gone NaN, the sample before it is the evidence of why.
+        for event in self.layers.read():
+            self.emit(event)
         if reading.nonfinite:
             self._nonfinite(f"training loss is {reading.loss} at step {self.progress.step}")
         lr, memory_mb = self.rate.current, self.setup.runtime.memory_mb()
@@ -298,8 +302,6 @@ class TrainingRun:
             self.emit(report)
             if (diverging := self.tracker.watch_report(report.loss, report.step)) is not None:
                 self.emit(ev.Warned(category="diverging", message=diverging, step=report.step))
-        for event in self.layers.read():  # a sample taken since: on the host by now
-            self.emit(event)
 
     def validate(self, source: str, cmd_id: str | None = None) -> Reading | None:
         setup, progress = self.setup, self.progress

@@ -1,8 +1,8 @@
 """Loss against log learning rate as lines of text: drawn in any terminal, over any SSH.
 
 The smoothed loss is the curve (•), single steps are dots (·), the suggested rate a vertical
-line (│) under a ▼. Losses above the first one (the blow-up at the end) are clipped to the top
-row and shown as ↑, so the interesting part keeps the height.
+line (│) under a ▼. Losses past the minimum that rise above everything before it (the blow-up
+at the end) are clipped to the top row and shown as ↑, so the interesting part keeps the height.
 """
 
 from __future__ import annotations
@@ -58,9 +58,11 @@ def draw(
 
 
 def _loss_range(smoothed: Sequence[float]) -> tuple[float, float]:
+    """From the lowest smoothed loss to the highest before it: past the minimum the curve is
+    the blow-up, clipped to the top row."""
     finite = [v for v in smoothed if math.isfinite(v)] or [0.0, 1.0]
     low = min(finite)
-    high = max(finite[0], low)  # above the first loss, the curve is the blow-up: clip it
+    high = max(finite[: finite.index(low) + 1])
     if high - low < 1e-9:
         high = low + 1.0
     return low, high
