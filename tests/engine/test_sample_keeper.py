@@ -60,3 +60,24 @@ def test_a_failed_write_warns_once_and_training_goes_on() -> None:
     warnings = [w for w in of(events, ev.Warned) if w.category == "samples"]
     assert len(warnings) == 1 and "No space left" in warnings[0].message
     assert isinstance(events[-1], ev.Finished) and events[-1].status == "completed"
+
+
+def test_the_mistakes_are_those_the_confusion_counts_imply(tmp_path: Path) -> None:
+    run_dir = RunDirectory.create(tmp_path, "pictures")
+    events = run(Trainer(tiny(), samples=run_dir, run_dir=str(run_dir.path)))
+    counts = of(events, ev.ClassesCounted)
+    mistakes = [s for s in of(events, ev.SamplesSaved) if s.kind == "val_mistakes"]
+    assert len(counts) == len(mistakes) == 2
+    for counted, saved in zip(counts, mistakes, strict=True):
+        matrix = counted.matrix
+        off_diagonal = sum(n for t, row in enumerate(matrix) for p, n in enumerate(row) if t != p)
+        assert saved.total == off_diagonal
+    # The file holds the last validation's mistakes (each validation replaces it).
+    found = read_samples(run_dir.path / mistakes[-1].path)
+    assert found is not None
+    pictures, matrix = found[0], counts[-1].matrix
+    # Every mistake shown is a cell the matrix counts, and none is shown more often.
+    shown: dict[tuple[int, int], int] = {}
+    for true, predicted in zip(pictures.labels, pictures.predicted, strict=True):
+        shown[true, predicted] = shown.get((true, predicted), 0) + 1
+    assert shown and all(matrix[t][p] >= n for (t, p), n in shown.items())
