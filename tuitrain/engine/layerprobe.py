@@ -8,6 +8,8 @@ after the optimizer step. Every other step costs nothing: no hook stays register
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -27,6 +29,7 @@ def probed_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
         (name, module)
         for name, module in model.named_modules()
         if isinstance(module, (nn.Linear, nn.modules.conv._ConvNd))
+        and isinstance(getattr(module, "weight", None), torch.Tensor)  # (not a lazy one)
     ]
 
 
@@ -59,8 +62,8 @@ class LayerProbe:
 
     def attach(self, step: int) -> None:
         """Hook every layer and activation for the coming forward pass."""
-        weight = self._layers[0][1].weight
-        self._stats = torch.full((len(self._layers), COLUMNS), float("nan"), device=weight.device)
+        device = self._weights()[0].device
+        self._stats = torch.full((len(self._layers), COLUMNS), float("nan"), device=device)
         self._order, self._current, self._step = [], None, step
         for _, module in self._layers:
             self._handles.append(module.register_forward_hook(self._on_layer))
@@ -71,7 +74,7 @@ class LayerProbe:
         """Gradient norms, a copy of each weight to measure the step by; the hooks go."""
         self.detach()
         stats = self._require_stats()
-        weights = [module.weight for _, module in self._layers]
+        weights = self._weights()
         with torch.no_grad():
             grads = [w.grad if w.grad is not None else torch.zeros_like(w) for w in weights]
             stats[:, GRAD] = torch.stack(torch._foreach_norm(grads)).float()
@@ -80,7 +83,7 @@ class LayerProbe:
     def after_step(self) -> None:
         """Weight norms and update ratios; the row copied towards the host, without waiting."""
         stats = self._require_stats()
-        weights = [module.weight.detach() for _, module in self._layers]
+        weights = [w.detach() for w in self._weights()]
         with torch.no_grad():
             norms = torch.stack(torch._foreach_norm(weights)).float()
             deltas = torch._foreach_sub(weights, self._before)
@@ -91,6 +94,10 @@ class LayerProbe:
         self._host, self._ready = _to_host(stats)
         self._pending = (self._step, self._order)
         self._stats = None
+
+    def _weights(self) -> list[torch.Tensor]:
+        """Each layer's weight (a tensor for every layer probed_layers keeps)."""
+        return [cast(torch.Tensor, module.weight) for _, module in self._layers]
 
     def detach(self) -> None:
         """Remove every hook (also when a sampled step fails half-way)."""

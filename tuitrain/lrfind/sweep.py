@@ -38,7 +38,7 @@ class SweepSettings:
         """The rate of step `step` (0-based): start_lr to end_lr, evenly in log."""
         if self.steps == 1:
             return self.start_lr
-        return self.start_lr * (self.end_lr / self.start_lr) ** (step / (self.steps - 1))
+        return float(self.start_lr * (self.end_lr / self.start_lr) ** (step / (self.steps - 1)))
 
 
 @dataclass(frozen=True)
