@@ -144,7 +144,7 @@ WATCH_COMMANDS = [
     ),
     Command(
         "attach",
-        "open the monitor on a run started elsewhere (d detaches, q offers to stop it)",
+        "open the monitor on a run started elsewhere (d detaches; q asks, then stops it)",
         _attach_arguments,
         attach,
         example="examples:\n  tuitrain attach\n  tuitrain attach 20261127-1815",
