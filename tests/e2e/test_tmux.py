@@ -113,7 +113,7 @@ def test_the_monitor_in_tmux_pauses_lowers_the_lr_survives_resizes_and_quits_cle
     tmux.press("p")
     assert tmux.shows("PAUSED").startswith(" PAUSED ")
     tmux.press("l")
-    tmux.shows("(key, x0.5)")  # the event log: the engine's answer, while nothing else moves
+    tmux.shows("(key, ×0.5)")  # the event log: the engine's answer, while nothing else moves
 
     for columns, rows in ((60, 20), (40, 12), (120, 40), (100, 30)):
         tmux.resize(columns, rows)
@@ -121,13 +121,14 @@ def test_the_monitor_in_tmux_pauses_lowers_the_lr_survives_resizes_and_quits_cle
             lambda c=columns, r=rows: (
                 len(lines := tmux.lines()) == r
                 and lines[0].startswith(" PAUSED ")
-                and " pause " in lines[-1]  # the footer, redrawn at the bottom
+                and lines[-1].startswith("p ")  # the footer, redrawn at the bottom
                 and max(map(len, lines)) <= c
             ),
             30.0,
             f"the monitor redrawn at {columns}x{rows}",
             tmux.screen,
         )
+    assert tmux.lines()[-1].startswith("p resume ")  # paused: p resumes, and says so
     tmux.press("p")
     tmux.shows("RUNNING")
 

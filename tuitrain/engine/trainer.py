@@ -294,14 +294,20 @@ class TrainingRun:
         for event in self.layers.read():
             self.emit(event)
         if reading.nonfinite:
+            self._watch(reading.loss)  # diverged: say so, then the NaN policy acts
             self._nonfinite(f"training loss is {reading.loss} at step {self.progress.step}")
         lr, memory_mb = self.rate.current, self.setup.runtime.memory_mb()
         per_rank = self._world.each_rank(memory_mb)
         report = self.reporter.progress(reading, self.progress, lr, memory_mb, per_rank)
         if report is not None:
             self.emit(report)
-            if (diverging := self.tracker.watch_report(report.loss, report.step)) is not None:
-                self.emit(ev.Warned(category="diverging", message=diverging, step=report.step))
+            self._watch(report.loss)
+
+    def _watch(self, loss: float) -> None:
+        """The divergence watch reads each report's loss: a warning at once when it diverges."""
+        step = self.progress.step
+        if (diverging := self.tracker.watch_report(loss, step)) is not None:
+            self.emit(ev.Warned(category="diverging", message=diverging, step=step))
 
     def validate(self, source: str, cmd_id: str | None = None) -> Reading | None:
         setup, progress = self.setup, self.progress
