@@ -7,8 +7,8 @@ import pytest
 
 from tuitrain.config.loader import load_preset
 from tuitrain.engine import events as ev
-from tuitrain.engine.layerhealth import diagnose
 from tuitrain.engine.trainer import Trainer
+from tuitrain.layer_checks import diagnose
 
 SETTINGS = [
     "data.size=320",

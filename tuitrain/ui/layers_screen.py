@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tuitrain.engine import events as ev
-from tuitrain.engine.layerhealth import diagnose
+from tuitrain.layer_checks import diagnose
 from tuitrain.ui.history import RunHistory
 
 STRIP_STATS = ("grad_norm", "update_ratio", "out_std", "dead", "weight_norm", "out_mean")
