@@ -17,8 +17,9 @@ def test_the_matrix_equals_a_count_by_hand() -> None:
     counter.begin()
     # true:      0  0  0  1  1  2  2  2
     # predicted: 0  1  0  1  2  2  0  2
-    counter.add(logits_for([0, 1, 0], 3), torch.tensor([0, 0, 0]))
-    counter.add(logits_for([1, 2, 2, 0, 2], 3), torch.tensor([1, 1, 2, 2, 2]))
+    inputs = torch.zeros(5, 1, 1, 1)  # the counter looks at predictions and labels only
+    counter.add(inputs[:3], logits_for([0, 1, 0], 3), torch.tensor([0, 0, 0]))
+    counter.add(inputs, logits_for([1, 2, 2, 0, 2], 3), torch.tensor([1, 1, 2, 2, 2]))
     by_hand = [
         [2, 1, 0],  # class 0: two right, one taken for 1
         [0, 1, 1],  # class 1: one right, one taken for 2

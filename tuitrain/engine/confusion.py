@@ -1,8 +1,9 @@
 """What a validation pass counts besides its loss, on the device, batch by batch.
 
-A validation part sees the logits and labels of every validation batch and is read back once,
-after the pass, with the pass's own loss and accuracy: the only transfer a validation makes.
-The confusion matrix is one; other parts (collecting mistakes, say) follow the same protocol.
+A validation part sees the inputs, logits and labels of every validation batch and is read
+back once, after the pass, with the pass's own loss and accuracy: the only transfer a
+validation makes. The confusion matrix is one; the most confident mistakes, kept as pictures
+(samples.SampleKeeper), are another.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ class ValidationPart(Protocol):
         """A validation pass starts: forget the previous one."""
         ...
 
-    def add(self, logits: torch.Tensor, labels: torch.Tensor) -> None:
-        """One batch: logits N x classes, int64 labels N. Must not read from the device."""
+    def add(self, inputs: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor) -> None:
+        """One batch: the model's inputs, logits N x classes, int64 labels N. Must not read
+        from the device."""
         ...
 
     def end(self, validated: ev.Validated) -> list[ev.Event]:
@@ -40,7 +42,7 @@ class ConfusionCounter:
     def begin(self) -> None:
         self._counts.zero_()
 
-    def add(self, logits: torch.Tensor, labels: torch.Tensor) -> None:
+    def add(self, inputs: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor) -> None:
         with torch.no_grad():
             cells = labels * self.num_classes + logits.argmax(dim=1)
             self._counts += torch.bincount(cells, minlength=self.num_classes**2)

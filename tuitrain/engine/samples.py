@@ -140,17 +140,20 @@ class SampleKeeper:
         if self.active:
             self._batch = (x, y)
 
-    def start_validation(self) -> None:
+    # A validation part (confusion.ValidationPart): begin, add each batch, end.
+
+    def begin(self) -> None:
         self.mistakes.start()
 
-    def add(self, x: Tensor, logits: Tensor, y: Tensor) -> None:
+    def add(self, inputs: Tensor, logits: Tensor, labels: Tensor) -> None:
         if self.active:
-            self.mistakes.add(x, logits, y)
+            self.mistakes.add(inputs, logits, labels)
 
-    def finish_validation(self, step: int, epoch: float) -> list[ev.Event]:
+    def end(self, validated: ev.Validated) -> list[ev.Event]:
         """Save what was kept; events announce each file (a failed write warns, once)."""
         if not self.active or self.sink is None:
             return []
+        step, epoch = validated.step, validated.epoch
         kept: list[tuple[str, Pictures]] = []
         if (mistakes := self.mistakes.finish()) is not None:
             kept.append(("val_mistakes", mistakes))
