@@ -61,7 +61,12 @@ def test_a_user_network_still_learns_after_the_surgery(norm: str) -> None:
 
 
 def test_batch_keeps_the_layers_and_unset_leaves_the_network_alone() -> None:
-    kept = resnet18("batch")
-    assert kept.norm_replaced == 0 and kept.notes == ["norm: 20 BatchNorm2d kept"]
-    untouched = resnet18(None)
+    def tiny_net(norm: str | None):
+        model = {"kind": "python", "target": f"{NETS}:TinyNet", "norm": norm}
+        return build_network(tiny(model=model).model, in_channels=3, num_classes=4, image_size=16)
+
+    kept = tiny_net("batch")
+    assert kept.norm_replaced == 0 and kept.notes == ["norm: 2 BatchNorm2d kept"]
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in kept.model.modules()) == 2
+    untouched = tiny_net(None)
     assert untouched.norm_replaced is None and untouched.notes == []
