@@ -161,3 +161,15 @@ def test_the_python_api_doc_example_runs_as_written(tmp_path: Path) -> None:
     lines = done.stdout.strip().splitlines()
     assert re.fullmatch(r"completed 3 val_acc [0-9.]+", lines[-2])
     assert re.fullmatch(r"(horizontal|vertical) for a (horizontal|vertical) image", lines[-1])
+
+
+def test_a_model_given_to_fit_that_raises_while_training_fails_with_its_own_traceback(
+    tmp_path: Path,
+) -> None:
+    from tests.fixtures.user.nets import FailsLater
+
+    result = tuitrain.fit(FailsLater(4, 1, 4), Corners(96), set=TINY, runs_dir=tmp_path)
+    assert (result.status, result.exit_code) == ("failed", 1)
+    assert "IndexError: attention mask has the wrong length" in result.error
+    assert "nets.py" in result.error and "/tuitrain/engine" not in result.error
+    assert result.error.endswith("each dataset item to be (image, int label)")

@@ -72,6 +72,9 @@ def test_cached_weights_load_without_a_network_and_the_head_is_replaced(
     ]
     assert torch.equal(network.model.conv1.weight, pretrained.conv1.weight)
     assert scores(network).shape == (3, 5)
+    # What tuitrain.load rebuilds for such a run (no weights file needed) takes its weights.
+    bare = build({"kind": "torchvision", "name": "resnet18"}, classes=5)
+    bare.model.load_state_dict(network.model.state_dict())
 
 
 def test_timm_by_name_is_created_for_the_classes_and_channels() -> None:

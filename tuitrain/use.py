@@ -125,6 +125,7 @@ def rebuild(state: dict[str, Any], facts: dict[str, Any]) -> nn.Module:
     """The run's network, built again from the preset saved in its checkpoint."""
     from pydantic import ValidationError
 
+    from tuitrain.config.model import TorchvisionModel
     from tuitrain.config.preset import Preset
     from tuitrain.models import build_network
 
@@ -141,8 +142,10 @@ def rebuild(state: dict[str, Any], facts: dict[str, Any]) -> nn.Module:
             "a preset cannot build it",
             hint="give load the network to fill: tuitrain.load(RUN, model=MyNet(...))",
         )
+    model = preset.model
+    if isinstance(model, TorchvisionModel) and model.weights is not None:
+        # The checkpoint holds every weight: the pretrained file need not be in the cache.
+        model = TorchvisionModel(**{**model.model_dump(), "weights": None})
     c, h, _ = facts["image_shape"]
-    network = build_network(
-        preset.model, in_channels=c, num_classes=len(facts["classes"]), image_size=h
-    )
+    network = build_network(model, in_channels=c, num_classes=len(facts["classes"]), image_size=h)
     return network.model
