@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuitrain.config.loader import LoadedPreset, preset_to_yaml
-from tuitrain.config.preset import Preset
 from tuitrain.config.targets import user_files
 from tuitrain.control.errors import ControlError, SocketInUse
 from tuitrain.control.server import ControlServer
@@ -30,14 +29,22 @@ from tuitrain.engine.trainer import Trainer
 from tuitrain.errors import UserError
 from tuitrain.exitcodes import INTERRUPTED, for_result
 from tuitrain.headless import HeadlessPrinter
+from tuitrain.resuming import (
+    check_supplied,
+    check_work_left,
+    latest_checkpoint,
+    path_of,
+    preset_from,
+    set_epochs,
+)
 from tuitrain.runs import privacy
-from tuitrain.runs.checkpoint import load_checkpoint, load_latest
+from tuitrain.runs.checkpoint import load_checkpoint
 from tuitrain.runs.files import CONSOLE_LOG, SKIPPED_FILES
 from tuitrain.runs.log import RunLog
 from tuitrain.runs.reader import read_history_told
 from tuitrain.runs.rundir import RunDirectory
 from tuitrain.runs.status import read_status
-from tuitrain.signals import SignalBridge
+from tuitrain.signals import HangUp, SignalBridge
 from tuitrain.words import describe_end, hangup_note
 
 if TYPE_CHECKING:  # the monitor imports textual, which batch jobs never load
@@ -131,9 +138,9 @@ def _resume(
     if world is None or world.is_primary:
 
         def checked() -> Any:
-            return _latest_checkpoint(run, policy)
+            return latest_checkpoint(run, policy)
 
-        latest = checked() if world is None else agree(world, checked, _path_of)
+        latest = checked() if world is None else agree(world, checked, path_of)
         checkpoint, state = latest.path, latest.state
         if world is None:  # ranks all resume from the one checkpoint rank 0 agreed on
             older = tuple(ResumePoint(str(path), held) for path, held in latest.older)
@@ -146,10 +153,10 @@ def _resume(
 
         state = rank_state(state, world.rank, world.world_size)
     for held in (state, *(point.state for point in older)):
-        _set_epochs(held, epochs)
-    preset = _preset_from(state, checkpoint)
-    _check_work_left(preset, state, run_path)
-    _check_supplied(preset, supplied, run_path)
+        set_epochs(held, epochs)
+    preset = preset_from(state, checkpoint)
+    check_work_left(preset, state, run_path)
+    check_supplied(preset, supplied, run_path)
     for file in user_files(state["preset"]):
         print(f"tuitrain: importing {file} again, as the run's preset says", file=sys.stderr)
     trainer = Trainer(
@@ -166,74 +173,6 @@ def _resume(
     )
     covered = int(state["progress"]["epoch"])
     return _execute(trainer, run, options, covered_epochs=covered, world=world)
-
-
-def _latest_checkpoint(run: RunDirectory, policy: privacy.Policy) -> Any:
-    """The run's newest readable checkpoint, once the run is known to be resumable."""
-    status = read_status(run.path)
-    if status.get("status") in ("running", "paused"):
-        raise UserError(
-            f"{run.path} is still running (pid {status.get('pid')})",
-            hint=f"watch it with: tuitrain attach {run.path}",
-        )
-    run.check_writable()
-    run.remove_temporary_files()
-    privacy.apply(run.path, policy)
-    latest = load_latest(run.checkpoints)
-    for reason in latest.skipped:  # first: it may be why what follows looks wrong
-        print(f"tuitrain: warning: skipped a newer checkpoint: {reason}", file=sys.stderr)
-    return latest
-
-
-def _set_epochs(state: dict[str, Any], epochs: int | None) -> None:
-    """`resume --epochs N`: the run's length, changed in the preset the checkpoint holds."""
-    if epochs is not None and isinstance(state.get("preset"), dict):
-        train = state["preset"].get("train", {})
-        state["preset"] = {**state["preset"], "train": {**train, "epochs": epochs}}
-
-
-def _path_of(latest: Any) -> str:
-    return str(latest.path)
-
-
-def _check_work_left(preset: Preset, state: dict[str, Any], run_path: Path) -> None:
-    done = int(state["progress"]["epoch"])
-    if done >= preset.train.epochs:
-        raise UserError(
-            f"{run_path.name} has already trained all {done} of its {preset.train.epochs} epochs",
-            hint=f"train it longer with: tuitrain resume {run_path} --epochs {done + 10}",
-        )
-
-
-def _check_supplied(preset: Preset, supplied: Supplied | None, run_path: Path) -> None:
-    from_fit = preset.model.kind == "fit" or preset.data.kind == "fit"
-    if from_fit and supplied is None:
-        raise UserError(
-            f"{run_path.name} was trained by tuitrain.fit() on a model and datasets from Python; "
-            "the command line cannot build them",
-            hint="continue it from Python: "
-            f"tuitrain.fit(model, train, val, resume={str(run_path)!r})",
-        )
-    if supplied is not None and not from_fit:
-        raise UserError(
-            f"{run_path.name} was started from a preset, not by tuitrain.fit()",
-            hint=f"continue it with: tuitrain resume {run_path}",
-        )
-
-
-def _preset_from(state: dict[str, Any], path: Path) -> Preset:
-    from pydantic import ValidationError
-
-    try:
-        return Preset.model_validate(state["preset"])
-    except KeyError:
-        raise UserError(f"{path} holds no preset to resume with") from None
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise UserError(f"the preset saved in {path} does not validate: {problems}") from None
 
 
 def _execute(
@@ -305,7 +244,7 @@ def _run_rank(trainer: Trainer, options: LaunchOptions) -> int:
 
 def _run_headless(trainer: Trainer, run: RunDirectory, log: RunLog, options: LaunchOptions) -> int:
     trainer.subscribe(HeadlessPrinter(sys.stdout, every_s=options.log_every))
-    hangup = _HangUp(on_hangup=lambda: _log_to_console_file(trainer, run, options))
+    hangup = HangUp(on_hangup=lambda: _log_to_console_file(trainer, run, options))
     bridge = _signal_bridge(trainer, on_hangup=hangup)
     bridge.install()
     try:
@@ -327,7 +266,7 @@ def _run_monitor(trainer: Trainer, run: RunDirectory, log: RunLog, options: Laun
     os.environ.pop("LINES", None)
     link = TrainerLink(trainer, read_history_told(run.events_path) if trainer.resuming else ())
     app = MonitorApp(link, trainer.preset.monitor, f"tuitrain {trainer.name}")
-    hangup = _HangUp(on_hangup=lambda: _close_monitor(app))
+    hangup = HangUp(on_hangup=lambda: _close_monitor(app))
     bridge = _signal_bridge(trainer, on_hangup=hangup, announce=False)
     watchdog = _ExitWatchdog(
         exit_code=lambda: for_result(trainer.result, _signal_code(bridge, app), log.unsaved),
@@ -376,27 +315,6 @@ def _wait(trainer: Trainer) -> None:
     # Short joins, so the main thread gets to run signal handlers.
     while not trainer.join(timeout=0.25):
         pass
-
-
-class _HangUp:
-    """SIGHUP: the terminal is gone, and reading or writing it would fail. The standard streams
-    that were the terminal are pointed at /dev/null; then the mode's own reaction runs."""
-
-    def __init__(self, on_hangup: Callable[[], None]) -> None:
-        self.on_hangup = on_hangup
-        self.happened = False
-        # Asked now: once the terminal has hung up, isatty() on it may already fail.
-        self._terminal_fds = [fd for fd in (0, 1, 2) if os.isatty(fd)]
-
-    def __call__(self) -> None:
-        if self.happened:
-            return
-        self.happened = True
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in self._terminal_fds:
-            os.dup2(devnull, fd)
-        os.close(devnull)
-        self.on_hangup()
 
 
 def _close_monitor(app: Any) -> None:

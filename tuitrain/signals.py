@@ -129,3 +129,43 @@ class TerminalState:
             if sys.__stdout__ is not None:  # None when Python started without a stdout
                 os.write(sys.__stdout__.fileno(), self.RESET.encode())
             termios.tcsetattr(self.fd, termios.TCSADRAIN, self.attributes)
+
+
+class HangUp:
+    """SIGHUP: the terminal is gone, and reading or writing it would fail. The standard streams
+    that were the terminal are pointed at /dev/null; then the caller's own reaction runs (keep
+    logging in console.log, close the monitor). A SignalBridge calls it; used `with`, it
+    installs itself as the SIGHUP handler (left alone under nohup, where SIGHUP is ignored)."""
+
+    def __init__(self, on_hangup: Callable[[], None]) -> None:
+        self.on_hangup = on_hangup
+        self.happened = False
+        # Asked now: once the terminal has hung up, isatty() on it may already fail.
+        self._terminal_fds = [fd for fd in (0, 1, 2) if os.isatty(fd)]
+        self._previous: Handler = None
+        self._installed = False
+
+    def __call__(self) -> None:
+        if self.happened:
+            return
+        self.happened = True
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in self._terminal_fds:
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        self.on_hangup()
+
+    def __enter__(self) -> HangUp:
+        if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:
+            self._previous = signal.signal(signal.SIGHUP, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed and self._previous is not None:
+            signal.signal(signal.SIGHUP, self._previous)
+        self._installed = False
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        self()

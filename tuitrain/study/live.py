@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -12,6 +11,7 @@ from typing import TextIO
 
 from tuitrain.exitcodes import INTERRUPTED, OK, TERMINATED
 from tuitrain.runs.files import CONSOLE_LOG
+from tuitrain.signals import HangUp
 from tuitrain.study.headless import HeadlessStudy
 from tuitrain.study.plan import Plan, PlannedRun, StudyDirectory
 from tuitrain.study.report import markdown_table
@@ -30,38 +30,6 @@ class _WritingResults(HeadlessStudy):
     def run_ended(self, run: PlannedRun, result: RunResult, done: int, total: int) -> None:
         super().run_ended(run, result, done, total)
         outcome(self.study, self.plan)
-
-
-class _HangUp:
-    """SIGHUP: the terminal went away (an SSH connection dropped). The study goes on: the
-    standard streams that were the terminal point at /dev/null, and `on_hangup` takes over
-    (its lines then go to console.log in the study directory). Under nohup it stays ignored."""
-
-    def __init__(self, on_hangup: Callable[[], None]) -> None:
-        self.on_hangup = on_hangup
-        self.happened = False
-        self._terminal_fds = [fd for fd in (0, 1, 2) if os.isatty(fd)]
-        self._previous: object = None
-
-    def __enter__(self) -> _HangUp:
-        if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:
-            self._previous = signal.signal(signal.SIGHUP, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGHUP, self._previous)  # type: ignore[arg-type]
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        del signum, frame
-        if self.happened:
-            return
-        self.happened = True
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in self._terminal_fds:
-            os.dup2(devnull, fd)
-        os.close(devnull)
-        self.on_hangup()
 
 
 def _console_log(study: StudyDirectory) -> TextIO:
@@ -90,7 +58,7 @@ def run_headless(study: StudyDirectory, plan: Plan, options: RunnerOptions) -> i
     def to_log() -> None:
         printer.stream = _console_log(study)
 
-    with StopOnSignals(runner), _HangUp(to_log):
+    with StopOnSignals(runner), HangUp(to_log):
         left = len(runner.pending())
         printer.say(
             f"study {plan.study}: {len(plan.runs)} runs ({len(plan.variants)} variants x "
@@ -162,7 +130,7 @@ def run_monitored(study: StudyDirectory, plan: Plan, options: RunnerOptions) -> 
             background.runner.stop(signum)
 
     previous = signal.signal(signal.SIGTERM, on_term)
-    hangup = _HangUp(lambda: _close(app))
+    hangup = HangUp(lambda: _close(app))
     try:
         with hangup:
             app.run()
