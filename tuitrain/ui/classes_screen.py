@@ -7,14 +7,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Static
 
 from tuitrain.engine import events as ev
 from tuitrain.ui.history import RunHistory
+from tuitrain.ui.run_screen import RunScreen
 
 LABEL = 12
 """Width of the class names at the start of each matrix row."""
@@ -85,41 +82,17 @@ def _matrix(counted: ev.ClassesCounted, worst: list[int], width: int) -> list[st
     return lines
 
 
-class ClassesScreen(Screen[None]):
+class ClassesScreen(RunScreen):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("c,escape", "close", "close classes")]
-    DEFAULT_CSS = """
-    ClassesScreen #classes-scroll { height: 1fr; }
-    ClassesScreen .note { height: auto; padding: 0 1; color: $text-muted; }
-    ClassesScreen #classes-body { height: auto; padding: 0 1; }
-    """
 
     def __init__(self, history: RunHistory, key_hint: str = "c") -> None:
-        super().__init__()
-        self.history, self.key_hint = history, key_hint
-        self._drawn: tuple[object, ...] = ()
+        super().__init__(history, key_hint)
 
-    def compose(self) -> ComposeResult:
-        yield Static(
-            f"Classes · ↑↓ scroll · {self.key_hint} or esc returns to the curves", classes="note"
-        )
-        with VerticalScroll(id="classes-scroll"):
-            yield Static("", id="classes-body", markup=False)
+    def note(self) -> str:
+        return f"Classes · ↑↓ scroll · {self.key_hint} or esc returns to the curves"
 
-    def on_mount(self) -> None:
-        self.redraw()
-        self.set_interval(1.0, self.redraw)
+    def state(self) -> object:
+        return self.history.classes
 
-    def on_resize(self) -> None:
-        self._drawn = ()
-        self.redraw()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def redraw(self) -> None:
-        state = (self.history.classes, self.size.width)
-        if state == self._drawn:
-            return
-        self._drawn = state
-        text = classes_text(self.history.classes, max(20, self.size.width - 2))
-        self.query_one("#classes-body", Static).update("\n".join(text))
+    def lines(self, width: int) -> list[str]:
+        return classes_text(self.history.classes, width)

@@ -9,15 +9,12 @@ import math
 from collections.abc import Sequence
 from typing import ClassVar
 
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Static
 
 from tuitrain.engine import events as ev
 from tuitrain.layer_checks import diagnose
 from tuitrain.ui.history import RunHistory
+from tuitrain.ui.run_screen import RunScreen
 
 STRIP_STATS = ("grad_norm", "update_ratio", "out_std", "dead", "weight_norm", "out_mean")
 """The statistics a row's strip can show, in the order `n` steps through them."""
@@ -105,39 +102,19 @@ def layers_text(
     return [line[:width] for line in lines]
 
 
-class LayersScreen(Screen[None]):
+class LayersScreen(RunScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y,escape", "close", "close layers"),
         Binding("w", "worst", "worst first"),
         Binding("n", "next_stat", "next statistic"),
     ]
-    DEFAULT_CSS = """
-    LayersScreen #layers-scroll { height: 1fr; }
-    LayersScreen .note { height: auto; padding: 0 1; color: $text-muted; }
-    LayersScreen #layers-body { height: auto; padding: 0 1; }
-    """
 
     def __init__(self, history: RunHistory, key_hint: str = "y") -> None:
-        super().__init__()
-        self.history, self.key_hint = history, key_hint
+        super().__init__(history, key_hint)
         self.worst_first, self.stat = False, STRIP_STATS[0]
-        self._drawn: tuple[object, ...] = ()
 
-    def compose(self) -> ComposeResult:
-        yield Static(f"Layers · {self.key_hint} or esc returns to the curves", classes="note")
-        with VerticalScroll(id="layers-scroll"):
-            yield Static("", id="layers-body", markup=False)
-
-    def on_mount(self) -> None:
-        self.redraw()
-        self.set_interval(1.0, self.redraw)
-
-    def on_resize(self) -> None:
-        self._drawn = ()
-        self.redraw()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+    def note(self) -> str:
+        return f"Layers · {self.key_hint} or esc returns to the curves"
 
     def action_worst(self) -> None:
         self.worst_first = not self.worst_first
@@ -147,19 +124,9 @@ class LayersScreen(Screen[None]):
         self.stat = STRIP_STATS[(STRIP_STATS.index(self.stat) + 1) % len(STRIP_STATS)]
         self.redraw()
 
-    def redraw(self) -> None:
+    def state(self) -> object:
         samples = self.history.layers
-        state = (
-            samples[-1] if samples else None,
-            len(samples),
-            self.worst_first,
-            self.stat,
-            self.size.width,
-        )
-        if state == self._drawn:
-            return
-        self._drawn = state
-        text = layers_text(
-            samples, max(20, self.size.width - 2), worst_first=self.worst_first, stat=self.stat
-        )
-        self.query_one("#layers-body", Static).update("\n".join(text))
+        return (samples[-1] if samples else None, len(samples), self.worst_first, self.stat)
+
+    def lines(self, width: int) -> list[str]:
+        return layers_text(self.history.layers, width, worst_first=self.worst_first, stat=self.stat)

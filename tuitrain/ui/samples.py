@@ -10,10 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
 from tuitrain.engine import events as ev
@@ -21,57 +19,43 @@ from tuitrain.pictures.tiles import Tile
 from tuitrain.runs.samples import TRAIN_BATCH, VAL_MISTAKES, read_samples, tiles
 from tuitrain.ui.history import RunHistory
 from tuitrain.ui.images import NEEDS_COLOUR, ImageMode, Picture, tile_cells
+from tuitrain.ui.run_screen import RunScreen
 
 TILE_TARGET = 18
 """About how many columns one picture and its gap take: the row holds as many as fit."""
 
 
-class SamplesScreen(Screen[None]):
+class SamplesScreen(RunScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("i,escape", "close", "close samples"),
     ]
     DEFAULT_CSS = """
-    SamplesScreen #samples-scroll { height: 1fr; }
     SamplesScreen .heading { height: auto; padding: 0 1; text-style: bold; }
-    SamplesScreen .note { height: auto; padding: 0 1; color: $text-muted; }
     SamplesScreen .tiles { height: auto; width: auto; margin: 0 0 1 1; }
     """
 
     def __init__(self, history: RunHistory, mode: ImageMode, key_hint: str = "i") -> None:
-        super().__init__()
-        self.history, self.mode, self.key_hint = history, mode, key_hint
-        self._shown: tuple[ev.SamplesSaved | None, ...] = ()
+        super().__init__(history, key_hint)
+        self.mode = mode
 
-    def compose(self) -> ComposeResult:
-        yield Static(
+    def note(self) -> str:
+        return (
             f"Samples · captions: true → predicted class, confidence · {self.key_hint} or esc "
-            "returns to the curves",
-            classes="note",
-            markup=False,
+            "returns to the curves"
         )
-        yield VerticalScroll(id="samples-scroll")
 
-    def on_mount(self) -> None:
-        self.refresh_samples()
-        self.set_interval(1.0, self.refresh_samples)
+    def state(self) -> object:
+        return self._latest()
 
-    def on_resize(self) -> None:
-        self._shown = ()
-        self.refresh_samples()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def refresh_samples(self) -> None:
-        latest = (self.history.samples.get(VAL_MISTAKES), self.history.samples.get(TRAIN_BATCH))
-        if latest == self._shown:
-            return
-        self._shown = latest
-        body = self.query_one("#samples-scroll", VerticalScroll)
+    def draw(self, body: VerticalScroll) -> None:
+        mistakes, batch = self._latest()
         with self.app.batch_update():
             body.remove_children()
-            body.mount_all(self._section(latest[0], VAL_MISTAKES))
-            body.mount_all(self._section(latest[1], TRAIN_BATCH))
+            body.mount_all(self._section(mistakes, VAL_MISTAKES))
+            body.mount_all(self._section(batch, TRAIN_BATCH))
+
+    def _latest(self) -> tuple[ev.SamplesSaved | None, ev.SamplesSaved | None]:
+        return self.history.samples.get(VAL_MISTAKES), self.history.samples.get(TRAIN_BATCH)
 
     def _section(self, saved: ev.SamplesSaved | None, kind: str) -> list[Static | Horizontal]:
         if saved is None:
