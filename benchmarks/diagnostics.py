@@ -119,7 +119,7 @@ def step_costs(bench: BenchPreset, pairs: int, device: str) -> tuple[float, floa
 
 
 def one_step(setup: Setup, x: torch.Tensor, y: torch.Tensor, probe: LayerProbe | None) -> None:
-    """The engine's step (loop.TrainingRun._step without a scaler or clipping)."""
+    """The engine's step (engine.step.optimizer_step without a scaler or clipping)."""
     if probe is not None:
         probe.attach(1)
     with setup.runtime.autocast():

@@ -42,6 +42,7 @@ from tuitrain.engine.runtime import resolve_runtime
 from tuitrain.engine.samples import SampleKeeper, Unnormalize
 from tuitrain.engine.setup import build_setup, started_event
 from tuitrain.engine.state import Progress
+from tuitrain.engine.step import optimizer_step
 from tuitrain.engine.tracking import EpochTracker
 
 if TYPE_CHECKING:
@@ -154,37 +155,9 @@ class TrainingRun:
         return self._end_epoch()
 
     def _step(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        setup = self.setup
-        optimizer, scaler = setup.optimizer, setup.scaler
-        probe = self.layers.sampling(self.progress.step)  # None on all but sampled steps
-        # A sampled step runs the eager model: hooks on a compiled one would recompile it.
-        forward = setup.forward if probe is None else setup.model
-        if probe is not None:
-            probe.attach(self.progress.step)
-        try:
-            with setup.runtime.autocast():
-                logits = forward(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=self.cfg.label_smoothing)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.unscale_(optimizer)
-            else:
-                loss.backward()
-        finally:
-            if probe is not None:
-                probe.detach()
-        if probe is not None:
-            probe.after_backward()  # gradients as computed, before clipping
-        if (clip := self.cfg.grad_clip) is not None:
-            torch.nn.utils.clip_grad_norm_(setup.model.parameters(), clip, foreach=True)
-        if scaler is not None:
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            optimizer.step()
-        if probe is not None:
-            probe.after_step()
-        optimizer.zero_grad(set_to_none=True)
+        step = self.progress.step
+        probe = self.layers.sampling(step)  # None on all but sampled steps
+        loss, logits = optimizer_step(self.setup, self.cfg, x, y, step=step, probe=probe)
         self.meter.add(loss, logits, y)  # on the device: no sync
         self.pictures.saw_batch(x, y)  # a reference: no copy, no sync
 

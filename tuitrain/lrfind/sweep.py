@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from tuitrain.config.preset import Preset
 from tuitrain.engine.runtime import resolve_runtime
 from tuitrain.engine.setup import Setup, build_setup
+from tuitrain.engine.step import optimizer_step
 from tuitrain.lrfind.suggest import smooth, smoothing
 
 CHECK_EVERY = 10
@@ -69,7 +69,7 @@ def run_sweep(
         x, y = next(batches)
         for group in parts.optimizer.param_groups:
             group["lr"] = settings.rate(step)
-        losses[step] = _train_step(parts, preset, x, y)
+        losses[step] = optimizer_step(parts, preset.train, x, y)[0].detach()
         if (step + 1) % CHECK_EVERY == 0 or step + 1 == settings.steps:
             values = losses[: step + 1].tolist()  # the sweep's only reads from the device
             cut = diverged_at(values, settings.stop_factor, smoothing(settings.steps))
@@ -108,25 +108,3 @@ def _batches(parts: Setup) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     while True:
         yield from parts.data.train.epoch(epoch)
         epoch += 1
-
-
-def _train_step(parts: Setup, preset: Preset, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """One optimizer step as the trainer takes it; returns the loss, left on the device."""
-    optimizer, scaler = parts.optimizer, parts.scaler
-    with parts.runtime.autocast():
-        logits = parts.forward(x)
-    loss = F.cross_entropy(logits.float(), y, label_smoothing=preset.train.label_smoothing)
-    if scaler is not None:
-        scaler.scale(loss).backward()
-        scaler.unscale_(optimizer)
-    else:
-        loss.backward()
-    if preset.train.grad_clip is not None:
-        torch.nn.utils.clip_grad_norm_(parts.model.parameters(), preset.train.grad_clip)
-    if scaler is not None:
-        scaler.step(optimizer)
-        scaler.update()
-    else:
-        optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-    return loss.detach()
