@@ -45,8 +45,9 @@ def atomic_write(
 ) -> None:
     """Write `path` through `write(handle)`, atomically.
 
-    With `keep_previous`, the file being replaced is first moved there, so two generations
-    exist; a crash between the two renames leaves the previous generation in place.
+    With `keep_previous`, the file being replaced is kept there too, so two generations exist;
+    `path` itself is never missing, not even for an instant (a reader polling it always finds
+    a whole file), and a crash at any point leaves the previous generation in place.
     """
     with _temporary_beside(path) as (handle, temp):
         write(handle)
@@ -54,7 +55,7 @@ def atomic_write(
         os.fsync(handle.fileno())
     try:
         if keep_previous is not None and path.exists():
-            os.replace(path, keep_previous)
+            _keep_as(path, keep_previous)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -64,3 +65,17 @@ def atomic_write(
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def _keep_as(path: Path, previous: Path) -> None:
+    """Make `previous` a second name of `path`'s current file (a hard link put in place with
+    os.replace), so replacing `path` next leaves no moment without it. Where the file system
+    has no hard links, the file is moved instead."""
+    link = previous.with_name(f".{previous.name}.{os.getpid()}.link.tmp")
+    try:
+        link.unlink(missing_ok=True)
+        os.link(path, link)
+    except OSError:
+        os.replace(path, previous)
+        return
+    os.replace(link, previous)
